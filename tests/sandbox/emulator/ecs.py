@@ -1,0 +1,176 @@
+"""ECS front: which operations the project layer owns, cluster look-ups, and fixes to moto's answers for
+clusters and task definitions. Container instances live in ecs_instances.py, services and tasks in
+ecs_tasks.py; everything else (capacity providers, account settings, ...) is moto's."""
+from .ecs_instances import ContainerInstances
+from .ecs_model import ClusterState
+from .ecs_tasks import Scheduler
+from .errors import AwsError, ecs_invalid
+
+# Resource ARNs whose tags the layer keeps; other ARNs (clusters, task definitions) are tagged in moto.
+_OWNED_ARN_KINDS = (":container-instance/", ":task/", ":service/")
+
+
+class EcsRegion:
+    def __init__(self, name):
+        self.name = name
+        self.clusters = {}
+
+
+class EcsService:
+    def __init__(self, emu):
+        self.emu = emu
+        self.instances = ContainerInstances(self)
+        self.scheduler = Scheduler(self)
+        self.operations = {
+            "RegisterContainerInstance": self.instances.register,
+            "DeregisterContainerInstance": self.instances.deregister,
+            "ListContainerInstances": self.instances.list,
+            "DescribeContainerInstances": self.instances.describe,
+            "UpdateContainerInstancesState": self.instances.update_state,
+            "PutAttributes": self.instances.put_attributes,
+            "DeleteAttributes": self.instances.delete_attributes,
+            "ListAttributes": self.instances.list_attributes,
+            "DiscoverPollEndpoint": self.instances.discover_poll_endpoint,
+            "SubmitContainerStateChange": _acknowledge,
+            "SubmitTaskStateChange": _acknowledge,
+            "SubmitAttachmentStateChanges": _acknowledge,
+            "CreateService": self.scheduler.create_service,
+            "UpdateService": self.scheduler.update_service,
+            "DeleteService": self.scheduler.delete_service,
+            "DescribeServices": self.scheduler.describe_services,
+            "ListServices": self.scheduler.list_services,
+            "RunTask": self.scheduler.run_task,
+            "StartTask": self.scheduler.start_task,
+            "StopTask": self.scheduler.stop_task,
+            "DescribeTasks": self.scheduler.describe_tasks,
+            "ListTasks": self.scheduler.list_tasks,
+            "DescribeClusters": self.describe_clusters,
+            "DeleteCluster": self.delete_cluster,
+            "RegisterTaskDefinition": self.register_task_definition,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags_for_resource,
+        }
+        self.reset()
+
+    def reset(self):
+        self.regions = {}
+
+    def region(self, name):
+        if name not in self.regions:
+            self.regions[name] = EcsRegion(name)
+        return self.regions[name]
+
+    def handle(self, req):
+        operation = self.operations.get(req.operation)
+        if operation is None:
+            return None
+        region = self.region(req.region)
+        # Time-driven changes (drain delay, replacements) happen lazily, on the next ECS call.
+        self.scheduler.reconcile(region)
+        return operation(region, req.params(), req)
+
+    # --- clusters ------------------------------------------------------------------------------------------
+    def cluster(self, region, name_or_arn, create=False):
+        """The layer's state for a cluster that exists in moto; ClusterNotFoundException otherwise."""
+        moto_cluster = self.emu.moto.cluster(region.name, name_or_arn, create=create)
+        state = region.clusters.get(moto_cluster.name)
+        if state is None:
+            state = region.clusters[moto_cluster.name] = ClusterState(moto_cluster.name)
+        return state
+
+    def describe_clusters(self, region, params, req):
+        # moto knows nothing of our instances, tasks and services: its counters stay at zero.
+        result = self.emu.moto.forward_json(req)
+        for cluster in result.get("clusters", []):
+            state = region.clusters.get(cluster.get("clusterName"))
+            if state is not None:
+                cluster.update(registeredContainerInstancesCount=state.active_instances(),
+                               runningTasksCount=state.running_tasks(), pendingTasksCount=0,
+                               activeServicesCount=state.active_services())
+        return result
+
+    def delete_cluster(self, region, params, req):
+        name = (params.get("cluster") or "").split("/")[-1]
+        state = region.clusters.get(name)
+        if state is not None:
+            if state.active_instances():
+                raise AwsError("ClusterContainsContainerInstancesException",
+                               "The Cluster cannot be deleted while Container Instances are active or draining.")
+            if state.active_services():
+                raise AwsError("ClusterContainsServicesException",
+                               "The Cluster cannot be deleted while Services are active.")
+            if state.running_tasks():
+                raise AwsError("ClusterContainsTasksException",
+                               "The Cluster cannot be deleted while Tasks are active.")
+        result = self.emu.moto.forward_json(req)
+        region.clusters.pop(name, None)
+        return result
+
+    # --- task definitions ----------------------------------------------------------------------------------
+    def register_task_definition(self, region, params, req):
+        """moto turns any non-EC2 compatibility into FARGATE + awsvpc; EXTERNAL keeps the requested mode."""
+        result = self.emu.moto.forward_json(req)
+        requires = params.get("requiresCompatibilities") or []
+        if "EXTERNAL" in requires and "FARGATE" not in requires:
+            definition = result["taskDefinition"]
+            model = self.emu.moto.task_definition(region.name, definition["taskDefinitionArn"])
+            model.network_mode = params.get("networkMode") or "bridge"
+            model.compatibilities = ["EC2", "EXTERNAL"]
+            definition["networkMode"] = model.network_mode
+            definition["compatibilities"] = model.compatibilities
+        return result
+
+    # --- tags ----------------------------------------------------------------------------------------------
+    def _tag_target(self, region, resource_arn):
+        """Tags dict of a layer-owned resource, or None when the ARN belongs to moto."""
+        if not resource_arn or not any(kind in resource_arn for kind in _OWNED_ARN_KINDS):
+            return None
+        kind, cluster_name, ident = _split_arn(resource_arn)
+        state = region.clusters.get(cluster_name)
+        found = None
+        if state is not None:
+            if kind == "container-instance":
+                found = state.instances.get(ident)
+            elif kind == "task":
+                found = state.tasks.get(ident)
+            else:
+                found = state.services.get(ident)
+        if found is None:
+            raise ecs_invalid("The specified resource could not be found.")
+        return found.tags
+
+    def tag_resource(self, region, params, req):
+        tags = self._tag_target(region, params.get("resourceArn"))
+        if tags is None:
+            return None
+        tags.update({t["key"]: t.get("value", "") for t in params.get("tags") or []})
+        return {}
+
+    def untag_resource(self, region, params, req):
+        tags = self._tag_target(region, params.get("resourceArn"))
+        if tags is None:
+            return None
+        for key in params.get("tagKeys") or []:
+            tags.pop(key, None)
+        return {}
+
+    def list_tags_for_resource(self, region, params, req):
+        tags = self._tag_target(region, params.get("resourceArn"))
+        if tags is None:
+            return None
+        return {"tags": [{"key": k, "value": v} for k, v in tags.items()]}
+
+
+def _split_arn(resource_arn):
+    """(kind, cluster, id) of arn:aws:ecs:R:A:KIND/CLUSTER/ID."""
+    resource = resource_arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    if len(parts) < 3:
+        raise ecs_invalid("The ARN %s is not in the long ARN format." % resource_arn)
+    return parts[0], parts[1], parts[-1]
+
+
+def _acknowledge(region, params, req):
+    return {"acknowledgment": "ACK"}
+

@@ -1,0 +1,107 @@
+"""Everything that touches moto: forwarding requests to its server app and reaching into its backends.
+
+moto runs in this process, so the project layer reads moto's models (clusters, task definitions, IAM roles)
+directly instead of calling itself over HTTP.
+"""
+import io
+import json
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import ServiceException
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from .errors import AwsError, cluster_not_found
+
+ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+
+
+class MotoResponse:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body) if self.body else {}
+
+
+class PassThrough(Exception):
+    """moto answered with an error: relay it to the client unchanged."""
+
+    def __init__(self, response):
+        super().__init__(response.status)
+        self.response = response
+
+
+class MotoBridge:
+    def __init__(self):
+        self.app = DomainDispatcherApplication(create_backend_app)
+
+    def forward(self, req):
+        environ = dict(req.environ)
+        environ["wsgi.input"] = io.BytesIO(req.body)
+        environ["CONTENT_LENGTH"] = str(len(req.body))
+        if not req.signed and req.service:
+            # moto routes by the SigV4 credential scope; give unsigned raw calls one (never validated).
+            environ["HTTP_AUTHORIZATION"] = (
+                "AWS4-HMAC-SHA256 Credential=testing/20200101/%s/%s/aws4_request, SignedHeaders=host, Signature=0"
+                % (req.region, req.service))
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"] = int(status.split()[0])
+            captured["headers"] = headers
+
+        chunks = self.app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        return MotoResponse(captured["status"], captured["headers"], body)
+
+    def forward_json(self, req):
+        """Forward and return moto's JSON body; moto's errors pass through to the client as they are."""
+        response = self.forward(req)
+        if response.status != 200:
+            raise PassThrough(response)
+        return response.json()
+
+    @staticmethod
+    def reset():
+        from moto.moto_api._internal.models import moto_api_backend
+        moto_api_backend.reset()
+
+    # --- moto models -------------------------------------------------------------------------------------------
+    @staticmethod
+    def ecs(region):
+        from moto.ecs.models import ecs_backends
+        return ecs_backends[ACCOUNT_ID][region]
+
+    def cluster(self, region, name_or_arn, create=False):
+        """moto's Cluster for a name or ARN (default cluster 'default'), else ClusterNotFoundException."""
+        name = (name_or_arn or "default").split("/")[-1]
+        backend = self.ecs(region)
+        cluster = backend.clusters.get(name)
+        if cluster is None and create:
+            cluster = backend.create_cluster(name)
+        if cluster is None or cluster.status != "ACTIVE":
+            raise cluster_not_found()
+        return cluster
+
+    def task_definition(self, region, name_or_arn):
+        if not name_or_arn:
+            raise AwsError("InvalidParameterException", "taskDefinition can not be blank.")
+        try:
+            return self.ecs(region).describe_task_definition(name_or_arn)
+        except ServiceException as exc:
+            raise AwsError(exc.code, exc.message) from None
+
+    @staticmethod
+    def iam_role_exists(name):
+        from moto.iam.models import iam_backends
+        try:
+            iam_backends[ACCOUNT_ID]["global"].get_role(name)
+        except Exception:  # moto raises its own IAMNotFoundException; any failure means "no such role"
+            return False
+        return True

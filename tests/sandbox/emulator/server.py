@@ -1,0 +1,136 @@
+"""The WSGI app in front of moto: admin API, stats and faults, routing to the project layer or to moto;
+plus the threaded listeners."""
+import json
+import logging
+import threading
+import time
+
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+from . import admin
+from .config import Config
+from .ecs import EcsService
+from .errors import AwsError, json_error, query_error, request_id
+from .faults import Faults
+from .moto_bridge import MotoBridge, PassThrough
+from .request import AwsRequest
+from .ssm import SsmService
+from .stats import Stats
+
+log = logging.getLogger("emulator")
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+
+
+class Emulator:
+    """One emulated control plane. All state changes happen under `lock`: moto is not thread safe and
+    the project layer keeps cross-service invariants (task counts, resources)."""
+
+    def __init__(self, config=None):
+        self.startup_config = config or Config()
+        self.config = self.startup_config.copy()
+        self.lock = threading.RLock()
+        self.stats = Stats()
+        self.faults = Faults()
+        self.moto = MotoBridge()
+        self.ssm = SsmService(self)
+        self.ecs = EcsService(self)
+        self.services = {"ssm": self.ssm, "ecs": self.ecs}
+
+    def reset(self):
+        with self.lock:
+            self.moto.reset()
+            self.ssm.reset()
+            self.ecs.reset()
+            self.config = self.startup_config.copy()
+            self.faults.configure({})
+            self.stats.reset()
+
+    # --- WSGI -----------------------------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator"):
+            status, headers, body = admin.handle(self, environ)
+        else:
+            status, headers, body = self.handle_aws(environ)
+        if isinstance(body, str):
+            body = body.encode()
+        headers = dict(headers)
+        headers["Content-Length"] = str(len(body))
+        start_response("%d %s" % (status, _REASONS.get(status, "Unknown")), list(headers.items()))
+        return [body]
+
+    def handle_aws(self, environ):
+        req = AwsRequest(environ, self.config.default_region)
+        if req.service is None:
+            # Not an AWS API call we can name (moto's own /moto-api, metadata paths): moto decides.
+            with self.lock:
+                response = self.moto.forward(req)
+            return response.status, response.headers, response.body
+        self.stats.count(req.stats_name)
+        latency = self.faults.latency_seconds()
+        if latency:
+            time.sleep(latency)  # outside the lock: latency must not serialise other clients
+        if self.faults.should_throttle():
+            return self._error(req, AwsError("ThrottlingException" if req.protocol == "json" else "Throttling",
+                                             "Rate exceeded"))
+        service = self.services.get(req.service)
+        try:
+            with self.lock:
+                if service is not None:
+                    result = service.handle(req)
+                    if result is not None:
+                        return 200, _json_headers(), json.dumps(result, default=_json_default)
+                response = self.moto.forward(req)
+            return response.status, response.headers, response.body
+        except AwsError as err:
+            return self._error(req, err)
+        except PassThrough as passed:
+            return passed.response.status, passed.response.headers, passed.response.body
+        except Exception:  # a bug in the layer must still answer like AWS would, and be visible in the log
+            log.exception("internal error in %s", req.stats_name)
+            return self._error(req, AwsError("InternalFailure" if req.protocol == "query" else "ServerException",
+                                             "internal emulator error", 500))
+
+    @staticmethod
+    def _error(req, err):
+        if req.protocol == "json":
+            return json_error(err)
+        return query_error(err)
+
+
+def _json_headers():
+    return {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id()}
+
+
+def _json_default(value):
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError("not JSON serialisable: %r" % (value,))
+
+
+class Listeners:
+    """One threaded werkzeug server per address, all serving the same Emulator."""
+
+    def __init__(self, app, addresses):
+        self.servers = [make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+                        for host, port in addresses]
+        self.threads = []
+
+    @property
+    def urls(self):
+        return ["http://%s:%d" % (s.host, s.port) for s in self.servers]
+
+    def start(self):
+        for server in self.servers:
+            thread = threading.Thread(target=server.serve_forever, name="listener-%d" % server.port, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self):
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
