@@ -1,0 +1,81 @@
+# Sandbox fleet: Docker engine, systemd test hosts, stand-in agent packages, package mirror.
+# See tests/sandbox/README.md. Included by the root Makefile (VENV, PYTHON, SANDBOX, EMULATOR_PORT,
+# the `venv` and `emulator`/`emulator-stop` targets come from there).
+#
+#   make sandbox-up N=3            emulator + mirror + packages + N hosts, .sandbox/env, inventory
+#   make sandbox-down              remove all of it (and stop the dockerd it started)
+#   make hosts-up N=3 DISTRO=bookworm | DISTROS=bookworm,trixie | KIND=vm
+#   make hosts-down                remove the hosts and their volumes
+#   make images DISTROS=bookworm,bullseye,trixie
+#   make packages / mirror-up / mirror-down / docker-up / docker-down
+
+N        ?= 3
+DISTRO   ?= bookworm
+DISTROS  ?= $(DISTRO)
+KIND     ?= container
+MIRROR_PORT ?= 4580
+SANDBOX_HOSTS := tests/sandbox/hosts
+SANDBOX_SERVICE := tests/sandbox/service.sh
+# How hosts reach this machine: the Docker bridge's gateway (known once the engine runs).
+BRIDGE_GW = $(shell docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || echo 172.17.0.1)
+export EMULATOR_PORT MIRROR_PORT
+
+.PHONY: docker-up docker-down images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
+        sandbox-emulator sandbox-up sandbox-down sandbox-status
+
+docker-up:  ## install docker.io/debootstrap if missing and start a Docker engine if none runs
+	@$(SANDBOX_HOSTS)/engine.sh up
+
+docker-down:  ## stop the dockerd the sandbox started (kept while `make sandbox-up` hosts run)
+	@if [ -n "$$(docker ps -q --filter label=io.hybridfleet.sandbox=sandbox 2>/dev/null)" ]; then \
+	  echo "engine: sandbox hosts still run (make sandbox-down first); leaving dockerd up"; \
+	else $(SANDBOX_HOSTS)/engine.sh down; fi
+
+images: docker-up venv  ## build (or reuse) the host images for DISTROS
+	@$(PYTHON) -m tests.sandbox.fleet images --distros $(DISTROS)
+
+hosts-up: docker-up venv  ## start N more hosts (DISTRO/DISTROS, KIND=container|vm), write .sandbox/inventory.yml
+	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
+	@$(PYTHON) -m tests.sandbox.fleet list
+
+hosts-down:  ## remove the hosts and their volumes
+	@if docker info >/dev/null 2>&1 || [ -d $(SANDBOX)/vms ]; then $(PYTHON) -m tests.sandbox.fleet down; fi
+
+hosts-list:  ## show the running hosts
+	@$(PYTHON) -m tests.sandbox.fleet list
+
+packages:  ## build the stand-in agent .debs, sign them, export the test key (.sandbox/packages)
+	@tests/sandbox/agents/build.sh
+
+mirror-up: packages  ## serve .sandbox/packages in the S3 layout (loopback + bridge gateway)
+	@$(SANDBOX_SERVICE) start mirror http://127.0.0.1:$(MIRROR_PORT)/_mirror/health \
+	  $(PYTHON) -m tests.sandbox.mirror --port $(MIRROR_PORT) --listen 127.0.0.1 --listen $(BRIDGE_GW)
+
+mirror-down:  ## stop the mirror
+	@$(SANDBOX_SERVICE) stop mirror
+
+# The root Makefile's `emulator` listens on loopback only; hosts need the bridge gateway too, so
+# restart it with an extra listener when the gateway does not answer. Same .sandbox/emulator.pid.
+sandbox-emulator: docker-up venv
+	@if ! curl -sf http://$(BRIDGE_GW):$(EMULATOR_PORT)/_emulator/health >/dev/null; then \
+	  $(MAKE) --no-print-directory emulator-stop; \
+	  $(MAKE) --no-print-directory emulator EMULATOR_ARGS="--listen $(BRIDGE_GW):$(EMULATOR_PORT)"; \
+	fi
+
+sandbox-up: docker-up venv sandbox-emulator mirror-up  ## emulator + mirror + packages + N hosts, .sandbox/env
+	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
+	@$(PYTHON) -c 'from tests.sandbox import settings; print(settings.env_file_text(), end="")' > $(SANDBOX)/env
+	@$(PYTHON) -m tests.sandbox.fleet list
+	@echo "sandbox up: . $(SANDBOX)/env && ansible-playbook -i $(SANDBOX)/inventory.yml hybridfleet.ecs_anywhere.register"
+
+sandbox-down:  ## remove hosts, volumes, mirror, emulator, and the dockerd the sandbox started
+	@$(MAKE) --no-print-directory hosts-down
+	@$(MAKE) --no-print-directory mirror-down
+	@$(MAKE) --no-print-directory emulator-stop
+	@rm -f $(SANDBOX)/env
+	@$(MAKE) --no-print-directory docker-down
+
+sandbox-status:  ## what of the sandbox runs
+	@$(SANDBOX_SERVICE) status emulator; $(SANDBOX_SERVICE) status mirror
+	@$(SANDBOX_HOSTS)/engine.sh status
+	@$(PYTHON) -m tests.sandbox.fleet list 2>/dev/null || true

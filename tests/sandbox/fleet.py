@@ -1,0 +1,252 @@
+"""Sandbox test hosts: systemd containers (and QEMU VMs) that look like a small on-prem fleet.
+
+    python -m tests.sandbox.fleet up --count 3 [--distros bookworm,trixie] [--kind container|vm]
+    python -m tests.sandbox.fleet down
+    python -m tests.sandbox.fleet inventory      # rewrite .sandbox/inventory.yml from what runs
+    python -m tests.sandbox.fleet images --distros bookworm,bullseye,trixie
+
+Everything about a host is kept on the host itself (Docker labels, or the VM's state file), so the
+inventory is always rebuilt from what really runs and `up` can be called again to add hosts.
+The pytest fixtures use the same API (`Fleet`) under another fleet name, so a test never touches
+the hosts of `make sandbox-up`.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.sandbox import settings
+from tests.sandbox.settings import REPO, STATE
+
+HOSTS_DIR = REPO / "tests" / "sandbox" / "hosts"
+LABEL = "io.hybridfleet.sandbox"
+DEFAULT_FLEET = "sandbox"
+DEFAULT_DISTRO = "bookworm"
+
+# DESIGN.md section 5: what works here instead of --privileged. The anonymous volume on
+# /var/lib/docker lets the Docker engine inside a host use overlay2 (overlay on overlay fails).
+RUN_FLAGS = [
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--security-opt", "systempaths=unconfined",
+    "--device-cgroup-rule", "a *:* rwm",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
+    "--stop-signal", "SIGRTMIN+3",
+    "-v", "/var/lib/docker",
+]
+
+
+def run(cmd, check=True, capture=True, input=None, timeout=None):
+    return subprocess.run(cmd, check=check, text=True, input=input, timeout=timeout,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.PIPE if capture else None)
+
+
+def log(msg):
+    print("fleet: %s" % msg, file=sys.stderr, flush=True)
+
+
+def parse_distros(text, count=None):
+    """'bookworm,trixie' with count 3 → bookworm, trixie, bookworm (cycled); count None → as listed."""
+    distros = [d.strip() for d in (text or DEFAULT_DISTRO).split(",") if d.strip()]
+    if count is None:
+        return distros
+    return [distros[i % len(distros)] for i in range(count)]
+
+
+def build_image(distro):
+    """Tag of the (cached) host image for one Debian suite; builds it when the recipe changed."""
+    proc = subprocess.run([str(HOSTS_DIR / "build-image.sh"), distro], check=True, text=True,
+                          stdout=subprocess.PIPE)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def ssh_key():
+    """The fleet's SSH key pair under .sandbox/ssh (one per sandbox, like an operator's key)."""
+    key = STATE / "ssh" / "id_ed25519"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hybridfleet-sandbox", "-f", str(key)])
+    return key
+
+
+class Host:
+    def __init__(self, name, address, distro, kind="container", number=0):
+        self.name, self.address, self.distro, self.kind, self.number = name, address, distro, kind, number
+
+    def __repr__(self):
+        return "Host(%s %s %s)" % (self.name, self.address, self.distro)
+
+    def exec(self, command, check=True, input=None, timeout=300):
+        """Run a shell command on the host as root; returns CompletedProcess (text)."""
+        if self.kind == "vm":
+            return run(["ssh"] + ssh_options() + ["root@%s" % self.address, command],
+                       check=check, input=input, timeout=timeout)
+        return run(["docker", "exec", "-i", self.name, "bash", "-c", command],
+                   check=check, input=input, timeout=timeout)
+
+    def put(self, src, dest):
+        if self.kind == "vm":
+            run(["scp"] + ssh_options() + [str(src), "root@%s:%s" % (self.address, dest)])
+        else:
+            run(["docker", "cp", str(src), "%s:%s" % (self.name, dest)])
+
+
+def ssh_options():
+    return ["-i", str(ssh_key()), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"]
+
+
+def wait_for(what, probe, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        if probe():
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out after %ds waiting for %s" % (timeout, what))
+        time.sleep(0.2)
+
+
+def sshd_answers(address):
+    try:
+        with socket.create_connection((address, 22), timeout=2) as sock:
+            return sock.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+class Fleet:
+    """The hosts of one fleet name (containers labelled io.hybridfleet.sandbox=<name>, plus VMs)."""
+
+    def __init__(self, name=DEFAULT_FLEET):
+        self.name = name
+
+    # -- containers --------------------------------------------------------------------------
+    def _container_ids(self):
+        out = run(["docker", "ps", "-aq", "--filter", "label=%s=%s" % (LABEL, self.name)]).stdout
+        return out.split()
+
+    def hosts(self):
+        hosts = []
+        ids = self._container_ids()
+        if ids:
+            for info in json.loads(run(["docker", "inspect"] + ids).stdout):
+                labels = info["Config"]["Labels"]
+                address = info["NetworkSettings"]["Networks"].get("bridge", {}).get("IPAddress", "")
+                hosts.append(Host(info["Name"].lstrip("/"), address, labels.get(LABEL + ".distro"),
+                                  number=int(labels.get(LABEL + ".number", 0))))
+        from tests.sandbox.hosts import vm  # VMs keep their own state files
+        hosts.extend(vm.hosts(self.name))
+        return sorted(hosts, key=lambda h: h.number)
+
+    def _next_number(self):
+        return max([h.number for h in self.hosts()] + [0]) + 1
+
+    def up(self, count=1, distros=None, kind="container", timeout=120):
+        """Start `count` more hosts; returns the new Host objects once SSH answers with our key."""
+        if kind == "vm":
+            from tests.sandbox.hosts import vm
+            new = vm.up(self, count, parse_distros(distros, count))
+        else:
+            new = self._start_containers(count, parse_distros(distros, count), timeout)
+        self.write_inventory()
+        return new
+
+    def _start_containers(self, count, distros, timeout):
+        images = {d: build_image(d) for d in set(distros)}
+        pubkey = ssh_key().with_suffix(".pub").read_text()
+        first = self._next_number()
+        new = []
+        for offset, distro in enumerate(distros):
+            number = first + offset
+            name = "hf-%s-%d" % (self.name, number)
+            run(["docker", "run", "-d", "--name", name, "--hostname", name,
+                 "--label", "%s=%s" % (LABEL, self.name),
+                 "--label", "%s.number=%d" % (LABEL, number),
+                 "--label", "%s.distro=%s" % (LABEL, distro)] + RUN_FLAGS + [images[distro], "/sbin/init"])
+            new.append(name)
+        by_name = {h.name: h for h in self.hosts()}
+        started = [by_name[n] for n in new]
+        for host in started:
+            # `is-system-running --wait` returns once boot finished (running, or degraded).
+            wait_for("systemd on %s" % host.name,
+                     lambda: host.exec("systemctl is-system-running --wait", check=False,
+                                       timeout=timeout).stdout.strip() in ("running", "degraded"),
+                     timeout)
+            host.exec("install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && "
+                      "chmod 600 /root/.ssh/authorized_keys", input=pubkey)
+            wait_for("sshd on %s" % host.name, lambda: sshd_answers(host.address), timeout)
+            # Prove the inventory's way in works before handing it out.
+            run(["ssh"] + ssh_options() + ["root@%s" % host.address, "true"])
+            log("%s up at %s (%s)" % (host.name, host.address, host.distro))
+        return started
+
+    def down(self):
+        ids = self._container_ids()
+        if ids:
+            # -v removes each host's anonymous /var/lib/docker volume with it.
+            run(["docker", "rm", "-f", "-v"] + ids)
+            log("removed %d host(s) of fleet %s" % (len(ids), self.name))
+        from tests.sandbox.hosts import vm
+        vm.down(self.name)
+        self.write_inventory()
+
+    # -- inventory ---------------------------------------------------------------------------
+    def inventory_path(self):
+        return STATE / ("inventory.yml" if self.name == DEFAULT_FLEET else "inventory-%s.yml" % self.name)
+
+    def inventory(self):
+        hosts = {h.name: {"ansible_host": h.address, "sandbox_distro": h.distro, "sandbox_kind": h.kind}
+                 for h in self.hosts()}
+        group_vars = {
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(ssh_key()),
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_python_interpreter": "/usr/bin/python3",
+        }
+        group_vars.update(settings.role_vars())
+        return {"all": {"children": {"ecs_anywhere": {"hosts": hosts, "vars": group_vars}}}}
+
+    def write_inventory(self):
+        import yaml  # ansible-core's dependency; the venv has it
+        path = self.inventory_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = ("# Written by tests/sandbox/fleet.py from the hosts that run; rewritten on every\n"
+                  "# hosts-up / hosts-down. Do not edit: edit tests/sandbox/settings.py instead.\n")
+        path.write_text(header + yaml.safe_dump(self.inventory(), sort_keys=False, default_flow_style=False))
+        return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="sandbox test hosts")
+    parser.add_argument("action", choices=["up", "down", "inventory", "images", "list"])
+    parser.add_argument("--fleet", default=os.environ.get("FLEET", DEFAULT_FLEET))
+    parser.add_argument("--count", type=int)
+    parser.add_argument("--distros", default=None, help="comma list, cycled over the hosts")
+    parser.add_argument("--kind", default="container", choices=["container", "vm"])
+    args = parser.parse_args(argv)
+    fleet = Fleet(args.fleet)
+    if args.action == "up":
+        count = args.count or len(parse_distros(args.distros))
+        fleet.up(count, args.distros, args.kind)
+        print(fleet.inventory_path())
+    elif args.action == "down":
+        fleet.down()
+    elif args.action == "inventory":
+        print(fleet.write_inventory())
+    elif args.action == "images":
+        for distro in parse_distros(args.distros):
+            print(build_image(distro))
+    elif args.action == "list":
+        for host in fleet.hosts():
+            print("%-20s %-15s %-9s %s" % (host.name, host.address, host.distro, host.kind))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

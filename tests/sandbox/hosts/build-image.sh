@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Build (or reuse) the systemd host image for one Debian suite, without any registry pull:
+# debootstrap → customize in chroot → `docker import`. Prints the image tag on stdout.
+#   build-image.sh bookworm|bullseye|trixie
+# The tag carries a hash of the recipe (this script, image/packages, image/customize.sh, suite), so
+# an unchanged recipe is never rebuilt and a changed one always is. The finished root is also kept
+# as .sandbox/images/<suite>-<hash>.tar, so a wiped Docker data root re-imports in seconds, and the
+# downloaded .debs stay in .sandbox/debootstrap-cache/<suite> for the next debootstrap.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
+SUITE="${1:?usage: build-image.sh SUITE}"
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+REPO_NAME="hybridfleet-sandbox-host"
+
+case "$SUITE" in bullseye|bookworm|trixie) ;; *) echo "unsupported suite: $SUITE" >&2; exit 2 ;; esac
+
+recipe_hash() {
+    { echo "$SUITE"; cat "$HERE/build-image.sh" "$HERE/image/packages" "$HERE/image/customize.sh"; } \
+        | sha256sum | cut -c1-12
+}
+HASH="$(recipe_hash)"
+TAG="$REPO_NAME:$SUITE-$HASH"
+TARBALL="$STATE/images/$SUITE-$HASH.tar"
+
+log() { echo "build-image[$SUITE]: $*" >&2; }
+
+if docker image inspect "$TAG" >/dev/null 2>&1; then
+    echo "$TAG"; exit 0
+fi
+
+if [ ! -s "$TARBALL" ]; then
+    BUILD="$STATE/build/$SUITE-$HASH"
+    CACHE="$STATE/debootstrap-cache/$SUITE"
+    rm -rf "$BUILD"; mkdir -p "$BUILD" "$CACHE" "$STATE/images"
+    include="$(grep -v '^#' "$HERE/image/packages" | xargs | tr ' ' ',')"
+    log "debootstrap (minbase + $include)"
+    start=$SECONDS
+    debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE" \
+        "$SUITE" "$BUILD/root" "$MIRROR" >"$STATE/build/$SUITE-$HASH.log" 2>&1 \
+        || { tail -30 "$STATE/build/$SUITE-$HASH.log" >&2; exit 1; }
+    log "debootstrap done in $((SECONDS - start)) s"
+    chroot "$BUILD/root" /bin/bash -s "$SUITE" <"$HERE/image/customize.sh"
+    # Write to a temporary name first so an interrupted build never leaves a truncated cache.
+    tar --numeric-owner -C "$BUILD/root" -cf "$TARBALL.part" .
+    mv "$TARBALL.part" "$TARBALL"
+    rm -rf "$BUILD"
+fi
+
+# STOPSIGNAL cannot be set by `docker import --change`; hosts-up passes --stop-signal instead.
+log "docker import $TAG"
+docker import \
+    --change 'CMD ["/sbin/init"]' \
+    --change 'ENV container=docker' \
+    --change "LABEL io.hybridfleet.sandbox.recipe=$HASH io.hybridfleet.sandbox.suite=$SUITE" \
+    "$TARBALL" "$TAG" >/dev/null
+echo "$TAG"

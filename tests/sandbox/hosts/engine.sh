@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Docker engine for the sandbox: install Debian's docker.io/debootstrap when missing, start a
+# dockerd when none answers, and stop only the dockerd this script started.
+#   engine.sh up     install if needed, start if needed (idempotent)
+#   engine.sh down   stop the dockerd recorded in .sandbox/dockerd.pid (if we started one)
+#   engine.sh install  only install the packages
+#   engine.sh status   say whether an engine answers and who started it
+# CI runs on a fresh machine as root with no services, so nothing here may assume a running engine.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
+PIDFILE="$STATE/dockerd.pid"
+LOG="$STATE/dockerd.log"
+# Debian packages the sandbox needs on the machine running it (qemu only for KIND=vm).
+PACKAGES="${ENGINE_PACKAGES:-docker.io debootstrap openssh-client gnupg curl}"
+
+log() { echo "engine: $*" >&2; }
+
+install_missing() {
+    local missing=()
+    for pkg in $PACKAGES; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    # `apt-get update` once per machine is enough; skip it when lists are present and fresh.
+    if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+        apt-get update -qq
+    fi
+    # policy-rc.d keeps the package from starting a system dockerd we did not ask for.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
+
+start() {
+    install_missing
+    if engine_answers; then
+        log "a Docker engine is already running; reusing it"
+        return 0
+    fi
+    mkdir -p "$STATE/docker"
+    log "starting dockerd (data root $STATE/docker, log $LOG)"
+    # containerd is started by dockerd itself when no system containerd runs. The exec root stays
+    # at its default (/var/run/docker): unix socket paths under a deep work tree can exceed 108 bytes.
+    setsid dockerd --data-root "$STATE/docker" --pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null &
+    for _ in $(seq 1 120); do
+        engine_answers && { log "dockerd up (pid $(cat "$PIDFILE"))"; return 0; }
+        sleep 0.5
+    done
+    log "dockerd did not come up; last log lines:"; tail -20 "$LOG" >&2
+    exit 1
+}
+
+stop() {
+    [ -f "$PIDFILE" ] || { log "no dockerd started by the sandbox"; return 0; }
+    local pid; pid="$(cat "$PIDFILE")"
+    if kill -0 "$pid" 2>/dev/null; then
+        log "stopping dockerd (pid $pid)"
+        kill -TERM "$pid"
+        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    fi
+    rm -f "$PIDFILE"
+}
+
+case "${1:-up}" in
+    up) start ;;
+    down) stop ;;
+    install) install_missing ;;
+    status)
+        if engine_answers; then
+            echo "engine: running$( [ -f "$PIDFILE" ] && echo " (started by the sandbox, pid $(cat "$PIDFILE"))")"
+        else echo "engine: not running"; fi ;;
+    *) echo "usage: $0 up|down|install|status" >&2; exit 2 ;;
+esac
