@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Thin ECS API wrappers: retried, batched to service limits, raising FleetAWSError (never fail_json).
+
+Batch helpers take any number of ids and make the fewest calls the API allows; callers never loop
+per instance.
+"""
+
+from ._batching import ECS_ATTRIBUTE_BATCH
+from ._batching import ECS_DESCRIBE_BATCH
+from ._batching import ECS_LIST_PAGE
+from ._batching import ECS_STATE_BATCH
+from ._batching import chunks
+from ._batching import follow_pages
+from ._batching import unique
+from ._errors import handle_errors
+from ._retry import fleet_retry
+
+
+@fleet_retry
+def _container_instances_page(client, cluster, query, status, token):
+    params = {"cluster": cluster, "maxResults": ECS_LIST_PAGE}
+    if query:
+        params["filter"] = query
+    if status:
+        params["status"] = status
+    if token:
+        params["nextToken"] = token
+    return client.list_container_instances(**params)
+
+
+@handle_errors("list container instances")
+def list_container_instance_arns(client, cluster, query=None, status=None):
+    """ARNs of every container instance in `cluster` matching the cluster-query `query` and `status` (pages of 100)."""
+    return follow_pages(lambda token: _container_instances_page(client, cluster, query, status, token), "containerInstanceArns")
+
+
+@fleet_retry
+def _describe_batch(client, cluster, batch, include):
+    params = {"cluster": cluster, "containerInstances": batch}
+    if include:
+        params["include"] = include
+    return client.describe_container_instances(**params)
+
+
+@handle_errors("describe container instances")
+def describe_container_instances(client, cluster, ids, include=("TAGS",)):
+    """(instances, failures) for container instance ARNs/ids, in batches of 100; input order kept."""
+    instances, failures = [], []
+    for batch in chunks(unique(ids), ECS_DESCRIBE_BATCH):
+        response = _describe_batch(client, cluster, batch, list(include or []))
+        instances.extend(response.get("containerInstances", []))
+        failures.extend(response.get("failures", []))
+    return instances, failures
+
+
+def list_and_describe(client, cluster, query=None, status=None, include=("TAGS",)):
+    """Every matching container instance, fully described: ceil(n/100) list + ceil(n/100) describe calls."""
+    arns = list_container_instance_arns(client, cluster, query=query, status=status)
+    if not arns:
+        return []
+    instances, _failures = describe_container_instances(client, cluster, arns, include=include)
+    return instances
+
+
+@fleet_retry
+def _state_batch(client, cluster, batch, status):
+    return client.update_container_instances_state(cluster=cluster, containerInstances=batch, status=status)
+
+
+@handle_errors("change the container instance state")
+def update_container_instances_state(client, cluster, arns, status):
+    """(instances, failures) after setting ACTIVE or DRAINING, 10 instances per call (the API limit)."""
+    instances, failures = [], []
+    for batch in chunks(unique(arns), ECS_STATE_BATCH):
+        response = _state_batch(client, cluster, batch, status)
+        instances.extend(response.get("containerInstances", []))
+        failures.extend(response.get("failures", []))
+    return instances, failures
+
+
+@handle_errors("deregister the container instance")
+@fleet_retry
+def deregister_container_instance(client, cluster, arn, force=False):
+    return client.deregister_container_instance(cluster=cluster, containerInstance=arn, force=force).get("containerInstance", {})
+
+
+@handle_errors("put container instance attributes")
+def put_attributes(client, cluster, attributes):
+    """attributes: [{'name', 'value', 'targetType', 'targetId'}], 10 per call."""
+    for batch in chunks(attributes, ECS_ATTRIBUTE_BATCH):
+        fleet_retry(client.put_attributes)(cluster=cluster, attributes=batch)
+
+
+@handle_errors("delete container instance attributes")
+def delete_attributes(client, cluster, attributes):
+    for batch in chunks(attributes, ECS_ATTRIBUTE_BATCH):
+        fleet_retry(client.delete_attributes)(cluster=cluster, attributes=batch)
+
+
+@handle_errors("list tasks")
+def list_task_arns(client, cluster, container_instance, desired_status="RUNNING"):
+    def page(token):
+        params = {"cluster": cluster, "containerInstance": container_instance, "desiredStatus": desired_status, "maxResults": 100}
+        if token:
+            params["nextToken"] = token
+        return fleet_retry(client.list_tasks)(**params)
+
+    return follow_pages(page, "taskArns")
+
+
+@handle_errors("describe tasks")
+def describe_tasks(client, cluster, task_arns):
+    tasks = []
+    for batch in chunks(unique(task_arns), ECS_DESCRIBE_BATCH):
+        tasks.extend(fleet_retry(client.describe_tasks)(cluster=cluster, tasks=batch).get("tasks", []))
+    return tasks
+
+
+@handle_errors("describe the ECS cluster")
+@fleet_retry
+def describe_cluster(client, name):
+    """The cluster description (with SETTINGS and TAGS) or None when it does not exist or is INACTIVE."""
+    response = client.describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"])
+    for cluster in response.get("clusters", []):
+        if cluster.get("status") != "INACTIVE":
+            return cluster
+    return None
+
+
+@handle_errors("create the ECS cluster")
+@fleet_retry
+def create_cluster(client, name, settings=None, tags=None):
+    params = {"clusterName": name}
+    if settings:
+        params["settings"] = settings
+    if tags:
+        params["tags"] = tags
+    return client.create_cluster(**params)["cluster"]
+
+
+@handle_errors("update the ECS cluster settings")
+@fleet_retry
+def update_cluster_settings(client, name, settings):
+    return client.update_cluster_settings(cluster=name, settings=settings)["cluster"]
+
+
+@handle_errors("delete the ECS cluster", missing_codes=("ClusterNotFoundException",), missing_value=None)
+@fleet_retry
+def delete_cluster(client, name):
+    return client.delete_cluster(cluster=name)["cluster"]
+
+
+@handle_errors("tag the ECS resource")
+@fleet_retry
+def tag_resource(client, arn, tags):
+    client.tag_resource(resourceArn=arn, tags=tags)
+
+
+@handle_errors("untag the ECS resource")
+@fleet_retry
+def untag_resource(client, arn, keys):
+    client.untag_resource(resourceArn=arn, tagKeys=list(keys))

@@ -1,0 +1,33 @@
+import pytest
+
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import chunks
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import follow_pages
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import unique
+
+
+@pytest.mark.parametrize("count,size,expected", [(0, 100, []), (1, 100, [1]), (100, 100, [100]), (101, 100, [100, 1]), (250, 100, [100, 100, 50])])
+def test_chunks_sizes(count, size, expected):
+    batches = chunks(range(count), size)
+    assert [len(b) for b in batches] == expected
+    assert [x for b in batches for x in b] == list(range(count))
+
+
+def test_chunks_rejects_zero():
+    with pytest.raises(ValueError):
+        chunks([1], 0)
+
+
+def test_unique_keeps_first_order():
+    assert unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_follow_pages_passes_tokens_and_concatenates():
+    pages = {None: {"items": [1, 2], "nextToken": "t1"}, "t1": {"items": [3], "nextToken": "t2"}, "t2": {"items": []}}
+    seen = []
+
+    def fetch(token):
+        seen.append(token)
+        return pages[token]
+
+    assert follow_pages(fetch, "items") == [1, 2, 3]
+    assert seen == [None, "t1", "t2"]
