@@ -1,0 +1,106 @@
+# hybridfleet.ecs_anywhere — one-command set-up, tests and demo.
+# `make demo` runs the main job in the local sandbox; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+PYTEST  := $(VENV)/bin/pytest
+SANDBOX := .sandbox
+BUILD   := .build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/hybridfleet/ecs_anywhere
+EMULATOR_PORT ?= 4566
+EMULATOR_URL  := http://127.0.0.1:$(EMULATOR_PORT)
+PYTEST_ARGS ?=
+
+# Tools installed in the venv (molecule, ansible-playbook…) must win over any on the machine.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
+export ANSIBLE_FORCE_COLOR := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv collection-link unit emulator-tests integration lint sanity build test test-suites \
+        demo emulator emulator-stop changelog-lint clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.stamp  ## create .venv from the pinned requirement files
+
+collection-link:  ## expose this checkout as ansible_collections/hybridfleet/ecs_anywhere
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@test -e $(COLLECTION_LINK) || ln -s $(CURDIR) $(COLLECTION_LINK)
+
+unit: venv collection-link  ## unit tests (no network, no services)
+	$(PYTEST) tests/unit -q $(PYTEST_ARGS)
+
+emulator-tests: venv  ## the emulated control plane's own test suite
+	$(PYTEST) tests/emulator -q -n 2 $(PYTEST_ARGS)
+
+integration: venv collection-link  ## modules, playbooks and the sandbox fleet against the emulator
+	$(PYTEST) tests/integration -q $(PYTEST_ARGS)
+
+lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
+	$(VENV)/bin/ansible-lint
+	$(VENV)/bin/antsibull-changelog lint
+
+build: venv  ## build the collection tarball into .build/dist
+	@mkdir -p $(BUILD)/dist
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/dist
+
+# ansible-test wants the collection at ansible_collections/<ns>/<name>; we test what ships:
+# the built tarball, unpacked.
+# ansible-test --venv downloads a get-pip script from a host this network cannot reach; seed its
+# cache with an offline stand-in (tools/ansible_test_get_pip.py). ansible-core 2.19 pins pip 24.2.
+ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+
+$(ANSIBLE_TEST_GET_PIP): tools/ansible_test_get_pip.py
+	mkdir -p $(dir $@) && cp $< $@
+
+sanity: build $(ANSIBLE_TEST_GET_PIP)  ## ansible-test sanity on the built collection
+	rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere
+	tar -xzf $(BUILD)/dist/hybridfleet-ecs_anywhere-*.tar.gz -C $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere
+	@# ansible-test resolves dependencies only beside the collection under test: copy amazon.aws there.
+	mkdir -p $(BUILD)/sanity/ansible_collections/amazon && cp -a \
+	  "$$($(PYTHON) -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])')" \
+	  $(BUILD)/sanity/ansible_collections/amazon/aws
+	cd $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere && \
+	  git init -q && echo "/tests/output/" > .gitignore && git add -A && \
+	  $(abspath $(VENV))/bin/ansible-test sanity --venv --python 3.11 --color no
+
+emulator: venv  ## start the emulated AWS control plane in the background (.sandbox/emulator.{pid,log})
+	@mkdir -p $(SANDBOX)
+	@if [ -f $(SANDBOX)/emulator.pid ] && kill -0 $$(cat $(SANDBOX)/emulator.pid) 2>/dev/null; then \
+	  echo "emulator already running at $(EMULATOR_URL)"; \
+	else \
+	  nohup $(PYTHON) -m tests.sandbox.emulator --host 127.0.0.1 --port $(EMULATOR_PORT) $(EMULATOR_ARGS) \
+	    > $(SANDBOX)/emulator.log 2>&1 & echo $$! > $(SANDBOX)/emulator.pid; \
+	  for i in $$(seq 1 100); do curl -sf $(EMULATOR_URL)/_emulator/health >/dev/null && break; sleep 0.2; done; \
+	  curl -sf $(EMULATOR_URL)/_emulator/health >/dev/null || { cat $(SANDBOX)/emulator.log; exit 1; }; \
+	  echo "emulator running at $(EMULATOR_URL) (log: $(SANDBOX)/emulator.log)"; \
+	fi
+
+emulator-stop:  ## stop the background emulator
+	@if [ -f $(SANDBOX)/emulator.pid ]; then \
+	  kill $$(cat $(SANDBOX)/emulator.pid) 2>/dev/null || true; rm -f $(SANDBOX)/emulator.pid; echo "emulator stopped"; \
+	fi
+
+demo: venv collection-link emulator  ## the main job, in the local sandbox
+	AWS_ENDPOINT_URL=$(EMULATOR_URL) $(PYTHON) -m tests.sandbox.demo --endpoint $(EMULATOR_URL)
+
+test-suites: unit emulator-tests integration lint sanity
+
+test: venv collection-link  ## every test: unit, emulator, integration, lint, sanity
+	$(MAKE) --no-print-directory test-suites
+
+clean:  ## remove build output (not the venv)
+	rm -rf $(BUILD)
+
+-include $(wildcard mk/*.mk)

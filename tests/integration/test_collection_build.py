@@ -1,0 +1,47 @@
+"""The collection builds into a tarball that installs into a fresh collections path and works there."""
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def run(*cmd, **kwargs):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)
+
+
+def test_build_and_install_into_fresh_path(tmp_path):
+    dist = tmp_path / "dist"
+    run(str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(dist), str(REPO))
+    tarballs = list(dist.glob("hybridfleet-ecs_anywhere-*.tar.gz"))
+    assert len(tarballs) == 1, tarballs
+
+    with tarfile.open(tarballs[0]) as tar:
+        names = tar.getnames()
+    manifest = json.loads(tarfile.open(tarballs[0]).extractfile("MANIFEST.json").read())
+    info = manifest["collection_info"]
+    assert info["namespace"] == "hybridfleet" and info["name"] == "ecs_anywhere"
+    assert info["dependencies"] == {"amazon.aws": ">=10.0.0"}
+    assert "meta/runtime.yml" in names
+    # Developer-only state must never ship.
+    assert not [n for n in names if n.startswith((".venv", ".sandbox", ".build", "tests/sandbox"))]
+
+    fresh = tmp_path / "collections"
+    # --offline: no Galaxy server is reachable; amazon.aws comes from the ansible package.
+    run(str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(fresh), str(tarballs[0]))
+    installed = fresh / "ansible_collections" / "hybridfleet" / "ecs_anywhere"
+    assert (installed / "MANIFEST.json").is_file()
+
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(fresh))
+    listing = run(str(BIN / "ansible-galaxy"), "collection", "list", "hybridfleet.ecs_anywhere",
+                  "--format", "json", env=env)
+    found = json.loads(listing.stdout)
+    assert any("hybridfleet.ecs_anywhere" in cols and cols["hybridfleet.ecs_anywhere"]["version"] == "0.1.0"
+               for cols in found.values()), found
+    runtime = run(str(BIN / "ansible"), "localhost", "-m", "ansible.builtin.debug",
+                  "-a", "msg={{ lookup('ansible.builtin.config', 'COLLECTIONS_PATHS') }}", env=env)
+    assert str(fresh) in runtime.stdout
