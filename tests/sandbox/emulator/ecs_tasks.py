@@ -65,18 +65,20 @@ class Scheduler:
         if missing <= 0:
             return
         definition = self.moto.task_definition(region.name, service.task_definition_arn)
-        started = 0
+        started, stuck = 0, False
         for _ in range(missing):
             instance, _reason = self._choose(cluster, definition, service.launch_type, service)
             if instance is None and service.launch_type != "FARGATE":
-                service.event("(service %s) was unable to place a task because no container instance met all of "
-                              "its requirements." % service.name)
+                stuck = True
                 break
             self._start(region.name, cluster, definition, service.launch_type, instance,
                         group="service:" + service.name, service=service, started_by=service.deployment_id)
             started += 1
         if started:
             service.event("(service %s) has started %d tasks." % (service.name, started))
+        if stuck:
+            service.event("(service %s) was unable to place a task because no container instance met all of "
+                          "its requirements." % service.name)
         if len(service.task_ids) == service.desired_count:
             service.event("(service %s) has reached a steady state." % service.name)
 
