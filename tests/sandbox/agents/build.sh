@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Build the stand-in agent packages listed in `versions` for amd64 and arm64 into .sandbox/packages,
+# sign each with the sandbox's test OpenPGP key (generated here once, no passphrase) the way AWS
+# publishes them (.asc for ecs-init, .sig for the SSM agent), and export the public key and its
+# fingerprint next to them. Skips the work when nothing under tests/sandbox/agents changed.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
+OUT="$STATE/packages"
+export GNUPGHOME="$STATE/gnupg"
+KEY_UID="hybridfleet sandbox test signing key <sandbox-signing@hybridfleet.invalid>"
+ARCHES="${ARCHES:-amd64 arm64}"
+
+log() { echo "packages: $*" >&2; }
+
+ensure_key() {
+    mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+    if ! gpg --batch --list-secret-keys "$KEY_UID" >/dev/null 2>&1; then
+        log "generating the test signing key in $GNUPGHOME"
+        gpg --batch --quiet --passphrase '' --quick-gen-key "$KEY_UID" rsa3072 sign 2y
+    fi
+    mkdir -p "$OUT"
+    gpg --batch --yes --armor --export "$KEY_UID" >"$OUT/test-signing-key.gpg"
+    gpg --batch --with-colons --fingerprint "$KEY_UID" | awk -F: '$1 == "fpr" {print $10; exit}' \
+        >"$OUT/test-signing-key.fingerprint"
+}
+
+recipe_hash() { (cd "$HERE" && find . -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16; }
+
+# stage DIR PACKAGE VERSION ARCH: lay out one package's files the way the real package does.
+stage() {
+    local dir="$1" pkg="$2" version="$3" arch="$4" upstream="${3%-*}"
+    mkdir -p "$dir/DEBIAN" "$dir/lib/systemd/system"
+    case "$pkg" in
+        amazon-ssm-agent)
+            install -D -m 755 "$HERE/ssm/amazon-ssm-agent" "$dir/usr/bin/amazon-ssm-agent"
+            sed -i "s/@VERSION@/$version/" "$dir/usr/bin/amazon-ssm-agent"
+            install -D -m 644 "$HERE/common/awsjson.py" "$dir/usr/lib/amazon-ssm-agent/awsjson.py"
+            install -D -m 644 "$HERE/ssm/amazon-ssm-agent.json.template" \
+                "$dir/etc/amazon/ssm/amazon-ssm-agent.json.template"
+            install -m 644 "$HERE/ssm/amazon-ssm-agent.service" "$dir/lib/systemd/system/"
+            echo /etc/amazon/ssm/amazon-ssm-agent.json.template >"$dir/DEBIAN/conffiles"
+            ;;
+        amazon-ecs-init)
+            install -D -m 755 "$HERE/ecs/amazon-ecs-init" "$dir/usr/libexec/amazon-ecs-init"
+            sed -i "s/@AGENT_VERSION@/$upstream/" "$dir/usr/libexec/amazon-ecs-init"
+            install -D -m 644 "$HERE/common/awsjson.py" "$dir/usr/lib/amazon-ecs-init/awsjson.py"
+            install -m 644 "$HERE/ecs/ecs.service" "$dir/lib/systemd/system/"
+            mkdir -p "$dir/etc/ecs" "$dir/var/lib/ecs/data" "$dir/var/log/ecs" "$dir/var/cache/ecs"
+            ;;
+    esac
+    for script in postinst prerm postrm; do
+        if [ -f "$HERE/debian/$pkg.$script" ]; then
+            install -m 755 "$HERE/debian/$pkg.$script" "$dir/DEBIAN/$script"
+        fi
+    done
+    sed -e "s/@PACKAGE@/$pkg/" -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" \
+        -e "s/@SIZE@/$(du -sk "$dir" | cut -f1)/" "$HERE/debian/$pkg.control" >"$dir/DEBIAN/control"
+}
+
+sign() {
+    local file="$1" pkg="$2"
+    if [ "$pkg" = amazon-ecs-init ]; then
+        gpg --batch --yes --quiet --local-user "$KEY_UID" --armor --detach-sign --output "$file.asc" "$file"
+    else
+        gpg --batch --yes --quiet --local-user "$KEY_UID" --detach-sign --output "$file.sig" "$file"
+    fi
+}
+
+main() {
+    ensure_key
+    local hash; hash="$(recipe_hash)"
+    if [ -f "$OUT/.recipe" ] && [ "$(cat "$OUT/.recipe")" = "$hash" ]; then
+        log "up to date in $OUT"; return 0
+    fi
+    rm -f "$OUT"/*.deb "$OUT"/*.asc "$OUT"/*.sig
+    local work; work="$(mktemp -d)"
+    grep -v '^#' "$HERE/versions" | while read -r pkg version; do
+        [ -n "$pkg" ] || continue
+        for arch in $ARCHES; do
+            local dir="$work/$pkg-$version-$arch" deb="$OUT/${pkg}_${version}_${arch}.deb"
+            stage "$dir" "$pkg" "$version" "$arch"
+            dpkg-deb --root-owner-group -Zgzip --build "$dir" "$deb" >/dev/null
+            sign "$deb" "$pkg"
+        done
+    done
+    rm -rf "$work"
+    echo "$hash" >"$OUT/.recipe"
+    log "built $(ls "$OUT"/*.deb | wc -l) packages into $OUT (key $(cat "$OUT/test-signing-key.fingerprint"))"
+}
+
+main "$@"
