@@ -96,8 +96,8 @@ def test_deregister_removes_instance_and_later_heartbeats_fail(ssm, activation, 
 
 def test_filters_both_forms(ssm, role, register):
     act_a = ssm.create_activation(IamRole=role, RegistrationLimit=5, Tags=[{"Key": "site", "Value": "a"}])
-    act_b = ssm.create_activation(IamRole=role, RegistrationLimit=5, Tags=[{"Key": "site", "Value": "b"},
-                                                                            {"Key": "tier", "Value": "x"}])
+    act_b = ssm.create_activation(IamRole=role, RegistrationLimit=5,
+                                  Tags=[{"Key": "site", "Value": "b"}, {"Key": "tier", "Value": "x"}])
     a_ids = [register(act_a, **HEARTBEAT) for _ in range(2)]
     b_ids = [register(act_b, **HEARTBEAT) for _ in range(3)]
 

@@ -173,4 +173,3 @@ def _split_arn(resource_arn):
 
 def _acknowledge(region, params, req):
     return {"acknowledgment": "ACK"}
-

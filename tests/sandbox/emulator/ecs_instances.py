@@ -87,8 +87,8 @@ class ContainerInstances:
                     instance = instance or self.find(other, params["containerInstance"])
             if instance is not None:
                 instance.last_poll = time.time()
-        host = "ecs-a-1.%s.amazonaws.com" % region.name
-        return {"endpoint": "https://%s/" % host, "telemetryEndpoint": "https://ecs-t-1.%s.amazonaws.com/" % region.name,
+        return {"endpoint": "https://ecs-a-1.%s.amazonaws.com/" % region.name,
+                "telemetryEndpoint": "https://ecs-t-1.%s.amazonaws.com/" % region.name,
                 "serviceConnectEndpoint": "https://ecs-sc.%s.api.aws" % region.name}
 
     # --- console side --------------------------------------------------------------------------------------
