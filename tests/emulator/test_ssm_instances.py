@@ -172,3 +172,12 @@ def test_other_ssm_operations_still_reach_moto(ssm):
     ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId="/hf/x", Tags=[{"Key": "k", "Value": "v"}])
     assert ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/hf/x")["TagList"] == [
         {"Key": "k", "Value": "v"}]
+
+
+def test_role_token_for_registered_instance_only(activation, register, raw, ssm):
+    mi = register(activation, **HEARTBEAT)
+    status, body = raw.ssm("RequestManagedInstanceRoleToken", {"Fingerprint": "fp", "InstanceId": mi})
+    assert status == 200 and body["AccessKeyId"] and body["SessionToken"] and body["TokenExpirationDate"]
+    ssm.deregister_managed_instance(InstanceId=mi)
+    status, body = raw.ssm("RequestManagedInstanceRoleToken", {"Fingerprint": "fp", "InstanceId": mi})
+    assert (status, body["__type"]) == (400, "InvalidInstanceId")

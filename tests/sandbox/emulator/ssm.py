@@ -107,6 +107,7 @@ class SsmService:
         "DeleteActivation": "delete_activation",
         "RegisterManagedInstance": "register_managed_instance",
         "UpdateInstanceInformation": "update_instance_information",
+        "RequestManagedInstanceRoleToken": "request_role_token",
         "DeregisterManagedInstance": "deregister_managed_instance",
         "DescribeInstanceInformation": "describe_instance_information",
         "AddTagsToResource": "add_tags",
@@ -245,6 +246,15 @@ class SsmService:
                 setattr(instance, attr, p[key])
         instance.last_ping = time.time()
         return {}
+
+    def request_role_token(self, region, p):
+        """Credentials the agent writes to /root/.aws/credentials for the ECS agent. The real agent proves
+        who it is with its registration key pair; stand-in agents name their InstanceId in the body instead."""
+        if p.get("InstanceId"):
+            self._instance(region, p["InstanceId"])
+        return {"AccessKeyId": "ASIA" + secrets.token_hex(8).upper(), "SecretAccessKey": secrets.token_urlsafe(30),
+                "SessionToken": secrets.token_urlsafe(60), "TokenExpirationDate": time.time() + 3600,
+                "UpdateKeyPair": False}
 
     def _instance(self, region, instance_id):
         instance = region.instances.get(instance_id or "")
