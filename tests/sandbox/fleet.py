@@ -215,6 +215,9 @@ class Fleet:
     def write_inventory(self):
         import yaml  # ansible-core's dependency; the venv has it
         path = self.inventory_path()
+        if not self.hosts():
+            path.unlink(missing_ok=True)  # no hosts, no inventory: nothing stale to point at
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         header = ("# Written by tests/sandbox/fleet.py from the hosts that run; rewritten on every\n"
                   "# hosts-up / hosts-down. Do not edit: edit tests/sandbox/settings.py instead.\n")

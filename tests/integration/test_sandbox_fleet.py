@@ -1,0 +1,197 @@
+"""The sandbox fleet end to end, by hand (no roles): a systemd host gets Docker and the stand-in agent
+packages from the mirror, registers with an activation made through boto3, and the emulator then
+shows what AWS would show. Then the agent's lifecycle: restart, changed cluster, deregistration.
+Finally a host on another Debian release does the same.
+
+The tests in this module run in order on one enrolled host (module-scoped fixtures), like an
+operator's session; each asserts one observable outcome.
+"""
+import json
+
+import pytest
+
+from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
+    agent_metadata, docker_engine, host_emulator, install_agents, install_docker, mirror, register_ssm,
+    sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config, write_ssm_config)
+
+pytestmark = pytest.mark.hosts
+
+CLUSTER = "hybrid-cluster"
+ROLE = "ecsAnywhereRole"
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+OTHER_DISTRO = "trixie"
+
+
+def expected_agent_version(packages, package):
+    """The version the mirror serves as `latest` (from the built files, not hard-coded)."""
+    from tests.sandbox.mirror.layout import versions
+    return versions(packages, package, "amd64")[-1]
+
+
+@pytest.fixture(scope="module")
+def aws(host_emulator):
+    ssm, ecs, iam = (host_emulator.client(s) for s in ("ssm", "ecs", "iam"))
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
+    ecs.create_cluster(clusterName=CLUSTER)
+    return ssm, ecs
+
+
+def new_activation(ssm, limit=1):
+    act = ssm.create_activation(IamRole=ROLE, RegistrationLimit=limit, DefaultInstanceName="sandbox")
+    return act["ActivationId"], act["ActivationCode"]
+
+
+def managed_instance(ssm, instance_id):
+    found = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"]
+    return found[0] if found else None
+
+
+def container_instances(ecs, cluster=CLUSTER):
+    arns = ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
+    if not arns:
+        return []
+    return ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"]
+
+
+def enroll(host, ssm, emulator, mirror_proc):
+    """Everything ecs-anywhere-install.sh does on a host, by hand; returns the managed instance id."""
+    install_docker(host)
+    install_agents(host, mirror_proc.host_url)
+    host.exec("systemctl stop amazon-ssm-agent")  # register with the service stopped, as AWS documents
+    write_ssm_config(host, emulator.host_url)
+    activation_id, code = new_activation(ssm)
+    register_ssm(host, activation_id, code)
+    host.exec("systemctl start amazon-ssm-agent")
+    write_ecs_config(host, CLUSTER, emulator.host_url)
+    host.exec("systemctl enable --now ecs")
+    registration = json.loads(host.exec("cat /var/lib/amazon/ssm/registration").stdout)
+    wait_until("ECS agent registered on %s" % host.name,
+               lambda: (agent_metadata(host) or {}).get("ContainerInstanceArn"))
+    return registration["ManagedInstanceID"]
+
+
+@pytest.fixture(scope="module")
+def host(test_fleet, aws, host_emulator, mirror):
+    (host,) = test_fleet.up(1, "bookworm")
+    host.instance_id = enroll(host, aws[0], host_emulator, mirror)
+    return host
+
+
+def test_registration_errors_carry_the_agents_text(test_fleet, aws, host_emulator, mirror, host):
+    """Wrong code and an exhausted activation fail with a non-zero exit and the real error text."""
+    ssm = aws[0]
+    activation_id, code = new_activation(ssm, limit=1)
+    host.exec("cp -a /var/lib/amazon/ssm /tmp/ssm-backup")  # keep the host's real registration
+    try:
+        wrong = register_ssm(host, activation_id, code[::-1] + "x", check=False)
+        assert wrong.returncode != 0
+        assert "Registration failed due to error registering the instance with AWS SSM. InvalidActivation" \
+            in wrong.stdout
+        # Use up the activation, then try again: the limit is enforced.
+        assert register_ssm(host, activation_id, code, check=False).returncode == 0
+        exhausted = register_ssm(host, activation_id, code, check=False)
+        assert exhausted.returncode != 0
+        assert "registration limit" in exhausted.stdout
+    finally:
+        host.exec("rm -rf /var/lib/amazon/ssm && cp -a /tmp/ssm-backup /var/lib/amazon/ssm")
+
+
+def test_managed_instance_is_online_with_the_hosts_ip_and_hostname(aws, host, sandbox_packages):
+    ssm = aws[0]
+    info = wait_until("managed instance heartbeat", lambda: (managed_instance(ssm, host.instance_id) or {})
+                      .get("ComputerName") and managed_instance(ssm, host.instance_id))
+    assert info["PingStatus"] == "Online"
+    assert info["IPAddress"] == host.address
+    assert info["ComputerName"] == host.name
+    assert info["PlatformName"] == "Debian GNU/Linux"
+    assert info["PlatformVersion"] == host.exec(". /etc/os-release; echo $VERSION_ID").stdout.strip()
+    assert info["AgentVersion"] == expected_agent_version(sandbox_packages, "amazon-ssm-agent")
+    # The SSM agent shares role credentials with the ECS agent through the default profile.
+    assert "[default]" in host.exec("cat /root/.aws/credentials").stdout
+
+
+def test_container_instance_is_active_connected_with_the_packages_version(aws, host, sandbox_packages):
+    ecs = aws[1]
+    (instance,) = container_instances(ecs)
+    package_version = expected_agent_version(sandbox_packages, "amazon-ecs-init")
+    assert instance["ec2InstanceId"] == host.instance_id
+    assert instance["status"] == "ACTIVE"
+    assert instance["agentConnected"] is True
+    assert instance["versionInfo"]["agentVersion"] == package_version.rsplit("-", 1)[0]
+    assert instance["versionInfo"]["dockerVersion"].startswith("DockerVersion: ")
+    cpus = int(host.exec("nproc").stdout)
+    cpu = next(r for r in instance["registeredResources"] if r["name"] == "CPU")
+    assert cpu["integerValue"] == cpus * 1024
+    attributes = {a["name"]: a.get("value") for a in instance["attributes"]}
+    assert "ecs.capability.external" in attributes
+    assert attributes["ecs.os-type"] == "linux"
+    assert attributes["ecs.cpu-architecture"] == "x86_64"
+    assert attributes["sandbox"] == "yes"  # from ECS_INSTANCE_ATTRIBUTES
+
+
+def test_introspection_endpoint_answers(aws, host):
+    (instance,) = container_instances(aws[1])
+    meta = agent_metadata(host)
+    assert meta["Cluster"] == CLUSTER
+    assert meta["ContainerInstanceArn"] == instance["containerInstanceArn"]
+    assert meta["Version"].startswith("Amazon ECS Agent - v%s (" % instance["versionInfo"]["agentVersion"])
+    tasks = json.loads(host.exec("curl -sf http://localhost:51678/v1/tasks").stdout)
+    assert tasks == {"Tasks": []}
+
+
+def test_restarting_ecs_re_registers_without_a_duplicate(aws, host, host_emulator):
+    ecs = aws[1]
+    (before,) = container_instances(ecs)
+    registrations = host_emulator.calls("ecs:RegisterContainerInstance")
+    host.exec("systemctl restart ecs")
+    wait_until("re-registration", lambda: host_emulator.calls("ecs:RegisterContainerInstance") > registrations)
+    wait_until("agent back", lambda: (agent_metadata(host) or {}).get("ContainerInstanceArn"))
+    after = container_instances(ecs)
+    assert [i["containerInstanceArn"] for i in after] == [before["containerInstanceArn"]]
+    assert after[0]["status"] == "ACTIVE"
+
+
+def test_a_changed_cluster_is_refused(aws, host):
+    ecs = aws[1]
+    ecs.create_cluster(clusterName="other-cluster")
+    host.exec("sed -i 's/^ECS_CLUSTER=.*/ECS_CLUSTER=other-cluster/' /etc/ecs/ecs.config && systemctl restart ecs")
+    state = wait_until("ecs to refuse", lambda: (lambda s: s if s["ActiveState"] != "active" else None)(
+        unit_state(host, "ecs")), timeout=30)
+    assert state["ExecMainStatus"] == "5"
+    journal = host.exec("journalctl -u ecs --no-pager -n 20").stdout
+    assert "saved cluster 'hybrid-cluster' does not match configured cluster 'other-cluster'" in journal
+    assert container_instances(ecs, "other-cluster") == []
+    # Back to the saved cluster: the agent starts and keeps its instance.
+    host.exec("sed -i 's/^ECS_CLUSTER=.*/ECS_CLUSTER=%s/' /etc/ecs/ecs.config && systemctl restart ecs" % CLUSTER)
+    wait_until("agent back", lambda: (agent_metadata(host) or {}).get("ContainerInstanceArn"))
+    assert len(container_instances(ecs)) == 1
+
+
+def test_deregistering_makes_the_agent_exit_5(aws, host):
+    ecs = aws[1]
+    (instance,) = container_instances(ecs)
+    ecs.deregister_container_instance(cluster=CLUSTER, containerInstance=instance["containerInstanceArn"], force=True)
+    state = wait_until("ecs to exit", lambda: (lambda s: s if s["ActiveState"] != "active" else None)(
+        unit_state(host, "ecs")), timeout=30)
+    assert state["ExecMainStatus"] == "5"
+    assert state["ActiveState"] == "failed"
+    # RestartPreventExitStatus=5: systemd does not bring it back.
+    assert unit_state(host, "ecs")["NRestarts"] == "0"
+
+
+def test_a_host_on_another_debian_release_enrolls_too(test_fleet, aws, host_emulator, mirror):
+    ssm, ecs = aws
+    (other,) = test_fleet.up(1, OTHER_DISTRO)
+    codename = other.exec(". /etc/os-release; echo $VERSION_CODENAME").stdout.strip()
+    assert codename == OTHER_DISTRO
+    instance_id = enroll(other, ssm, host_emulator, mirror)
+    info = wait_until("heartbeat from %s" % other.name, lambda: (lambda i: i if i and i.get("ComputerName") else None)(
+        managed_instance(ssm, instance_id)))
+    assert (info["PingStatus"], info["IPAddress"], info["ComputerName"]) == ("Online", other.address, other.name)
+    active = [i for i in container_instances(ecs) if i["ec2InstanceId"] == instance_id]
+    assert [(i["status"], i["agentConnected"]) for i in active] == [("ACTIVE", True)]
+    # Its own machine-id, not the image's.
+    ids = {h.exec("cat /etc/machine-id").stdout.strip() for h in test_fleet.hosts()}
+    assert len(ids) == len(test_fleet.hosts())
