@@ -100,5 +100,5 @@ def handle(emu, environ):
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
         return route(emu, body)
-    except ValueError as exc:
-        return _bad(str(exc))
+    except (ValueError, TypeError, KeyError) as exc:  # malformed admin input is the caller's bug: say so
+        return _bad("%s: %s" % (type(exc).__name__, exc))

@@ -1,5 +1,6 @@
 """Bulk fleet for scale tests and benchmarks: N registered managed instances, each with an ACTIVE, connected
 external container instance, created straight in the layer's state (no per-instance API round trips)."""
+import secrets
 import time
 import uuid
 
@@ -19,7 +20,8 @@ def seed(emu, cluster_name, count, region_name):
     cluster = emu.ecs.cluster(ecs_region, cluster_name, create=True)
     ssm_region = emu.ssm.region(region_name)
     activation = Activation(
-        activation_id=str(uuid.uuid4()), code="seeded-not-secret", iam_role=SEED_ROLE, registration_limit=max(count, 1),
+        activation_id=str(uuid.uuid4()), code=secrets.token_urlsafe(15)[:20], iam_role=SEED_ROLE,
+        registration_limit=max(count, 1),
         expiration=now + 24 * 3600, created=now, region=region_name, description="seed for " + cluster_name,
         default_instance_name="seed-" + cluster_name, tags=[{"Key": "seeded-cluster", "Value": cluster_name}])
     ssm_region.activations[activation.activation_id] = activation

@@ -16,8 +16,6 @@ DEFAULT_EXPIRY_SECONDS = 24 * 3600
 _CODE_ALPHABET = string.ascii_letters + string.digits + "+/"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _INSTANCE_ID = re.compile(r"^mi-[0-9a-f]{17}$")
-_LEGACY_FILTER_KEYS = {"InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds", "IamRole",
-                       "ResourceType", "AssociationStatus"}
 
 
 @dataclasses.dataclass
@@ -72,8 +70,9 @@ class ManagedInstance:
 
     def describe(self, now, config):
         out = {"InstanceId": self.instance_id, "PingStatus": self.ping_status(now, config.heartbeat_timeout),
-               "LastPingDateTime": self.last_ping, "ActivationId": self.activation_id, "IamRole": self.iam_role,
-               "RegistrationDate": self.registered, "ResourceType": "ManagedInstance", "Name": self.name,
+               "LastPingDateTime": now if self.always_online else self.last_ping,
+               "ActivationId": self.activation_id, "IamRole": self.iam_role, "RegistrationDate": self.registered,
+               "ResourceType": "ManagedInstance", "Name": self.name,
                "SourceId": self.instance_id, "SourceType": "AWS::SSM::ManagedInstance"}
         optional = {"AgentVersion": self.agent_version, "PlatformType": self.platform_type,
                     "PlatformName": self.platform_name, "PlatformVersion": self.platform_version,
@@ -277,9 +276,10 @@ class SsmService:
             raise validation("InstanceInformationFilterList and Filters cannot be used together")
         predicates = [_legacy_predicate(f) for f in legacy or []] + [_filter_predicate(f) for f in filters or []]
         now, config = time.time(), self.emu.config
-        described = (i.describe(now, config) for i in region.instances.values())
-        selected = [d for d in described if all(pred(d, region.instances[d["InstanceId"]]) for pred in predicates)]
+        # Filter on the records and build response shapes for one page only: fleets here reach 5,000+.
+        selected = [i for i in region.instances.values() if all(pred(i, now, config) for pred in predicates)]
         page, token = paginate(selected, max_results, p.get("NextToken"), _invalid_next_token)
+        page = [i.describe(now, config) for i in page]
         out = {"InstanceInformationList": page}
         if token:
             out["NextToken"] = token
@@ -333,7 +333,7 @@ def _invalid_next_token():
 
 def _legacy_predicate(flt):
     key, values = flt.get("key"), flt.get("valueSet") or []
-    if key not in _LEGACY_FILTER_KEYS:
+    if key not in _FILTER_FIELDS:
         raise AwsError("InvalidInstanceInformationFilterValue", "The filter key %s is not valid." % key)
     return _field_predicate(key, values)
 
@@ -344,10 +344,10 @@ def _filter_predicate(flt):
         raise AwsError("InvalidInstanceInformationFilterValue", "The filter %s has no values." % key)
     if key.startswith("tag:"):
         name = key[4:]
-        return lambda desc, inst: inst.tags.get(name) in values
+        return lambda inst, now, config: inst.tags.get(name) in values
     if key == "tag-key":
-        return lambda desc, inst: any(v in inst.tags for v in values)
-    if key not in _LEGACY_FILTER_KEYS:
+        return lambda inst, now, config: any(v in inst.tags for v in values)
+    if key not in _FILTER_FIELDS:
         raise AwsError("InvalidFilterKey", "The filter key %s is not valid." % key)
     return _field_predicate(key, values)
 
@@ -359,8 +359,18 @@ def _field_predicate(key, values):
         bad = [v for v in values if not _INSTANCE_ID.match(v) and not v.startswith("i-")]
         if bad:
             raise AwsError("InvalidInstanceId", "Instance Id %s is not valid." % bad[0])
-    field = {"InstanceIds": "InstanceId", "AgentVersion": "AgentVersion", "PingStatus": "PingStatus",
-             "PlatformTypes": "PlatformType", "ActivationIds": "ActivationId", "IamRole": "IamRole",
-             "ResourceType": "ResourceType", "AssociationStatus": "AssociationStatus"}[key]
+    field = _FILTER_FIELDS[key]
     wanted = set(values)
-    return lambda desc, inst: desc.get(field) in wanted
+    return lambda inst, now, config: field(inst, now, config) in wanted
+
+
+_FILTER_FIELDS = {
+    "InstanceIds": lambda i, now, config: i.instance_id,
+    "AgentVersion": lambda i, now, config: i.agent_version,
+    "PingStatus": lambda i, now, config: i.ping_status(now, config.heartbeat_timeout),
+    "PlatformTypes": lambda i, now, config: i.platform_type,
+    "ActivationIds": lambda i, now, config: i.activation_id,
+    "IamRole": lambda i, now, config: i.iam_role,
+    "ResourceType": lambda i, now, config: "ManagedInstance",
+    "AssociationStatus": lambda i, now, config: None,  # no State Manager associations are emulated
+}
