@@ -1,0 +1,33 @@
+"""Default groups of the fleet inventory and their sanitized names."""
+import pytest
+
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import default_groups
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import sanitize
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("hybrid-cluster", "hybrid_cluster"),
+    ("Prod.EU  west/1", "prod_eu_west_1"),
+    ("ConnectionLost", "connectionlost"),
+    ("1st-site", "_1st_site"),
+    ("--", "_"),
+])
+def test_sanitize(raw, expected):
+    assert sanitize(raw) == expected
+
+
+def test_host_in_ecs_is_grouped_by_cluster_status_and_ping():
+    hv = {"ssm_ping_status": "Online", "ecs_cluster": "hybrid-cluster", "ecs_status": "DRAINING", "ecs_agent_connected": True,
+          "ecs_duplicate_container_instance_arns": []}
+    assert default_groups(hv) == ["ssm_ping_online", "ecs_cluster_hybrid_cluster", "ecs_status_draining"]
+
+
+def test_disconnected_agent_and_duplicate_registration_have_their_groups():
+    hv = {"ssm_ping_status": "ConnectionLost", "ecs_cluster": "c", "ecs_status": "ACTIVE", "ecs_agent_connected": False,
+          "ecs_duplicate_container_instance_arns": ["arn:old"]}
+    assert default_groups(hv) == ["ssm_ping_connectionlost", "ecs_cluster_c", "ecs_status_active", "ecs_agent_disconnected",
+                                  "ecs_duplicate_registration"]
+
+
+def test_host_without_container_instance_is_only_not_in_ecs():
+    assert default_groups({"ssm_ping_status": "Inactive"}) == ["ssm_ping_inactive", "not_in_ecs"]
