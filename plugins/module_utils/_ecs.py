@@ -142,7 +142,8 @@ def create_cluster(client, name, settings=None, tags=None):
 @handle_errors("update the ECS cluster settings")
 @fleet_retry
 def update_cluster_settings(client, name, settings):
-    return client.update_cluster_settings(cluster=name, settings=settings)["cluster"]
+    # UpdateCluster takes the same settings as UpdateClusterSettings and is the more widely implemented call.
+    return client.update_cluster(cluster=name, settings=settings)["cluster"]
 
 
 @handle_errors("delete the ECS cluster", missing_codes=("ClusterNotFoundException",), missing_value=None)

@@ -5,7 +5,7 @@
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 # AWSRetry's built-in list misses the codes ECS and SSM actually send when throttling.
-RETRYABLE_EXTRA_CODES = ["ThrottlingException", "TooManyRequestsException", "ServerException", "SlowDown"]
+RETRYABLE_EXTRA_CODES = ["ThrottlingException", "TooManyRequestsException", "SlowDown"]
 
 # Short first delay: botocore already retried a few times before we see the error.
 fleet_retry = AWSRetry.jittered_backoff(retries=10, delay=1, backoff=2.0, max_delay=20, catch_extra_error_codes=RETRYABLE_EXTRA_CODES)

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: ecs_cluster
+version_added: 0.1.0
+short_description: Create, update or delete an ECS cluster with Container Insights and tags
+description:
+  - Creates or deletes an ECS cluster and keeps its Container Insights setting and tags as given.
+  - Unlike M(community.aws.ecs_cluster), sets cluster settings (C(containerInsights)).
+  - Waits for a new cluster to become V(ACTIVE).
+author:
+  - hybridfleet maintainers
+options:
+  name:
+    description:
+      - Cluster name.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the cluster, V(absent) deletes it.
+      - Deleting fails while container instances are registered or services exist; deregister and delete them first.
+    type: str
+    choices: [present, absent]
+    default: present
+  container_insights:
+    description:
+      - The C(containerInsights) cluster setting. Unset leaves it alone.
+    type: str
+    choices: [enabled, disabled, enhanced]
+  tags:
+    description:
+      - Tags the cluster should carry. Unset leaves tags alone.
+    type: dict
+    aliases: [resource_tags]
+  purge_tags:
+    description:
+      - Remove tags not listed in O(tags). Ignored when O(tags) is unset. Tags starting with V(aws:) are never removed.
+    type: bool
+    default: true
+  wait:
+    description:
+      - Wait for a created cluster to become V(ACTIVE).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for V(ACTIVE).
+    type: int
+    default: 120
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.ACTIONGROUPS
+  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: all
+"""
+
+EXAMPLES = r"""
+- name: The cluster the edge fleet joins
+  hybridfleet.ecs_anywhere.ecs_cluster:
+    name: hybrid-cluster
+    container_insights: enabled
+    tags:
+      team: platform
+
+- name: Remove it once the fleet is gone
+  hybridfleet.ecs_anywhere.ecs_cluster:
+    name: hybrid-cluster
+    state: absent
+"""
+
+RETURN = r"""
+cluster:
+  description:
+    - The cluster (its full description in snake_case plus the keys below); predicted in check mode.
+    - V(null) after O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    cluster_name:
+      description: Name.
+      type: str
+    cluster_arn:
+      description: ARN.
+      type: str
+    status:
+      description: V(ACTIVE), V(PROVISIONING) and so on.
+      type: str
+    container_insights:
+      description: The C(containerInsights) setting.
+      type: str
+    settings:
+      description: All cluster settings as a dict.
+      type: dict
+    tags:
+      description: Tags.
+      type: dict
+    registered_container_instances_count:
+      description: Container instances registered.
+      type: int
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import dict_to_tags
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_cluster
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._waiting import poll_until
+
+POLL_INTERVAL = 2
+
+
+class ClusterManager:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.name = module.params["name"]
+        self.client = module.client("ecs")
+        self.diff = DifferenceTracker()
+
+    def run(self):
+        raw = _ecs.describe_cluster(self.client, self.name)
+        current = shape_cluster(raw) if raw else None
+        cluster = self.absent(current) if self.p["state"] == "absent" else self.present(current)
+        return {"changed": self.diff.has_changes, "cluster": cluster, "diff": self.diff.as_diff()}
+
+    def _settings(self):
+        if self.p["container_insights"] is None:
+            return []
+        return [{"name": "containerInsights", "value": self.p["container_insights"]}]
+
+    def present(self, current):
+        if current is None:
+            return self.create()
+        cluster = current
+        wanted_insights = self.p["container_insights"]
+        if wanted_insights is not None and current["container_insights"] != wanted_insights:
+            self.diff.add("container_insights", current["container_insights"], wanted_insights)
+            if self.module.check_mode:
+                cluster = dict(cluster, container_insights=wanted_insights)
+            else:
+                cluster = shape_cluster(_ecs.update_cluster_settings(self.client, self.name, self._settings()))
+        if self.p["tags"] is not None:
+            to_set, to_remove = compare_aws_tags(current["tags"], self.p["tags"], self.p["purge_tags"])
+            after_tags = {k: v for k, v in current["tags"].items() if k not in to_remove}
+            after_tags.update(to_set)
+            self.diff.add("tags", current["tags"], after_tags)
+            if not self.module.check_mode:
+                if to_remove:
+                    _ecs.untag_resource(self.client, current["cluster_arn"], to_remove)
+                if to_set:
+                    _ecs.tag_resource(self.client, current["cluster_arn"], dict_to_tags(to_set, key="key", value="value"))
+            cluster = dict(cluster, tags=after_tags)
+        return cluster
+
+    def create(self):
+        self.diff.add("state", "absent", "present")
+        if self.module.check_mode:
+            return {"cluster_name": self.name, "cluster_arn": None, "status": "ACTIVE",
+                    "container_insights": self.p["container_insights"], "tags": self.p["tags"] or {}}
+        created = _ecs.create_cluster(self.client, self.name, self._settings(), dict_to_tags(self.p["tags"], key="key", value="value"))
+        if not self.p["wait"] or created.get("status") == "ACTIVE":
+            return shape_cluster(created)
+        outcome = poll_until(lambda: _ecs.describe_cluster(self.client, self.name), lambda c: c is not None and c.get("status") == "ACTIVE",
+                             self.p["wait_timeout"], POLL_INTERVAL)
+        if not outcome.done:
+            status = (outcome.value or {}).get("status")
+            raise FleetError(f"Cluster {self.name} was created but is still {status} after {self.p['wait_timeout']}s; "
+                             "re-run later or raise wait_timeout.")
+        return shape_cluster(outcome.value)
+
+    def absent(self, current):
+        if current is None:
+            return None
+        self.diff.add("state", "present", "absent")
+        if not self.module.check_mode:
+            _ecs.delete_cluster(self.client, self.name)
+        return None
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        container_insights=dict(type="str", choices=["enabled", "disabled", "enhanced"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
+    )
+    module = FleetModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, ClusterManager)
+
+
+if __name__ == "__main__":
+    main()

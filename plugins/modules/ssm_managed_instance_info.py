@@ -1,0 +1,169 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: ssm_managed_instance_info
+version_added: 0.1.0
+short_description: List SSM managed instances of a hybrid fleet
+description:
+  - Lists AWS Systems Manager managed instances (C(mi-) ids for on-premises servers) with their
+    agent ping status, agent version, address and registration details.
+  - Reads DescribeInstanceInformation in pages of 50 (the API maximum); O(computer_name) and
+    O(ip_address) are matched on the results since the API cannot filter on them.
+author:
+  - hybridfleet maintainers
+options:
+  instance_ids:
+    description:
+      - Only these managed instances.
+    type: list
+    elements: str
+  ping_status:
+    description:
+      - Only instances whose agent has this ping status.
+    type: str
+    choices: [Online, ConnectionLost, Inactive]
+  tags:
+    description:
+      - Only instances carrying all of these tags with these values.
+    type: dict
+  computer_name:
+    description:
+      - Only instances whose host name matches; shell-style wildcards such as V(edge-*) work.
+    type: str
+  ip_address:
+    description:
+      - Only the instance with this IP address.
+    type: str
+  include_tags:
+    description:
+      - Return each instance's tags. This costs one ListTagsForResource call per instance; turn it
+        off for large fleets when tags are not needed.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.ACTIONGROUPS
+  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+"""
+
+EXAMPLES = r"""
+- name: Which edge servers have lost their SSM connection?
+  hybridfleet.ecs_anywhere.ssm_managed_instance_info:
+    ping_status: ConnectionLost
+    computer_name: "edge-*"
+  register: lost
+
+- name: Look up one server
+  hybridfleet.ecs_anywhere.ssm_managed_instance_info:
+    instance_ids:
+      - mi-0123456789abcdef0
+"""
+
+RETURN = r"""
+instances:
+  description: The matching managed instances.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance_id:
+      description: Managed instance id.
+      type: str
+      sample: mi-0123456789abcdef0
+    ping_status:
+      description: Agent connection status (V(Online), V(ConnectionLost), V(Inactive)).
+      type: str
+    last_ping_date_time:
+      description: Last agent heartbeat (ISO-8601).
+      type: str
+    agent_version:
+      description: SSM agent version.
+      type: str
+    is_latest_version:
+      description: Whether the agent is the latest version.
+      type: bool
+    ip_address:
+      description: IP address reported by the agent.
+      type: str
+    computer_name:
+      description: Host name reported by the agent.
+      type: str
+    name:
+      description: Instance name (the activation's default instance name).
+      type: str
+    platform_type:
+      description: Platform type such as V(Linux).
+      type: str
+    platform_name:
+      description: OS name.
+      type: str
+    platform_version:
+      description: OS version.
+      type: str
+    resource_type:
+      description: V(ManagedInstance) for hybrid servers.
+      type: str
+    registration_date:
+      description: When it registered (ISO-8601).
+      type: str
+    activation_id:
+      description: Activation it registered with.
+      type: str
+    iam_role:
+      description: IAM service role it assumes.
+      type: str
+    source_id:
+      description: Source id, if any.
+      type: str
+    source_type:
+      description: Source type, if any.
+      type: str
+    tags:
+      description: Its tags; V(null) when O(include_tags=false).
+      type: dict
+"""
+
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_managed_instances
+
+
+class ManagedInstanceInfo:
+    def __init__(self, module):
+        self.module = module
+        self.client = module.client("ssm")
+
+    def run(self):
+        p = self.module.params
+        found = find_managed_instances(self.client, p["instance_ids"], p["ping_status"], p["tags"], p["computer_name"],
+                                       p["ip_address"], p["include_tags"])
+        return {"changed": False, "instances": found}
+
+
+def main():
+    argument_spec = dict(
+        instance_ids=dict(type="list", elements="str"),
+        ping_status=dict(type="str", choices=["Online", "ConnectionLost", "Inactive"]),
+        tags=dict(type="dict"),
+        computer_name=dict(type="str"),
+        ip_address=dict(type="str"),
+        include_tags=dict(type="bool", default=True),
+    )
+    module = FleetModule(argument_spec=argument_spec, supports_check_mode=True)
+    run(module, ManagedInstanceInfo)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""ssm_managed_instance / ssm_managed_instance_info against the emulator's seeded fleet."""
+
+
+def test_info_filters(play, emulator):
+    seeded = emulator.seed("c1", 4)
+    ids = seeded["managed_instance_ids"]
+    everything, one, online, by_tag, by_name, by_ip, untagged, none = play(
+        {"ssm_managed_instance_info": {}},
+        {"ssm_managed_instance_info": {"instance_ids": [ids[1]]}},
+        {"ssm_managed_instance_info": {"ping_status": "Online"}},
+        {"ssm_managed_instance_info": {"tags": {"seeded-cluster": "c1"}}},
+        {"ssm_managed_instance_info": {"computer_name": "seed-c1-000[12]"}},
+        {"ssm_managed_instance_info": {"ip_address": "10.0.0.3"}},
+        {"ssm_managed_instance_info": {"include_tags": False, "instance_ids": [ids[0]]}},
+        {"ssm_managed_instance_info": {"tags": {"seeded-cluster": "other"}}},
+    )
+    assert sorted(i["instance_id"] for i in everything["instances"]) == sorted(ids)
+    instance = one["instances"][0]
+    assert [i["instance_id"] for i in one["instances"]] == [ids[1]]
+    for key in ("ping_status", "last_ping_date_time", "agent_version", "ip_address", "computer_name", "platform_type",
+                "registration_date", "activation_id", "tags"):
+        assert instance[key], key
+    assert instance["activation_id"] == seeded["activation_id"] and instance["tags"] == {"seeded-cluster": "c1"}
+    assert len(online["instances"]) == 4 and len(by_tag["instances"]) == 4
+    assert sorted(i["computer_name"] for i in by_name["instances"]) == ["seed-c1-0001", "seed-c1-0002"]
+    assert [i["computer_name"] for i in by_ip["instances"]] == ["seed-c1-0003"]
+    assert untagged["instances"][0]["tags"] is None
+    assert none["instances"] == []
+    assert not any(r["changed"] for r in (everything, one, online, by_tag, by_name, by_ip, untagged, none))
+
+
+def test_info_reads_pages_of_50(play, emulator):
+    emulator.seed("c1", 120)
+    emulator.reset_stats()
+    (result,) = play({"ssm_managed_instance_info": {"include_tags": False}})
+    assert len(result["instances"]) == 120
+    assert emulator.calls("ssm:DescribeInstanceInformation") == 3
+    assert emulator.calls("ssm:ListTagsForResource") == 0
+
+
+def test_tags_check_real_repeat_and_purge(play, emulator):
+    mid = emulator.seed("c1", 1)["managed_instance_ids"][0]
+    predicted, added, repeat, merged, purged, info = play(
+        {"ssm_managed_instance": {"instance_id": mid, "tags": {"site": "p7"}, "purge_tags": False}, "check_mode": True},
+        {"ssm_managed_instance": {"instance_id": mid, "tags": {"site": "p7"}, "purge_tags": False}},
+        {"ssm_managed_instance": {"instance_id": mid, "tags": {"site": "p7"}, "purge_tags": False}},
+        {"ssm_managed_instance": {"instance_id": mid, "tags": {"rack": "2"}, "purge_tags": False}},
+        {"ssm_managed_instance": {"instance_id": mid, "tags": {"rack": "3"}}},
+        {"ssm_managed_instance_info": {"instance_ids": [mid]}},
+        diff=True,
+    )
+    assert predicted["changed"] and predicted["diff"]["after"]["tags"] == {"seeded-cluster": "c1", "site": "p7"}
+    assert added["changed"] and added["instance"]["tags"] == {"seeded-cluster": "c1", "site": "p7"}
+    assert repeat["changed"] is False
+    assert merged["instance"]["tags"] == {"seeded-cluster": "c1", "site": "p7", "rack": "2"}
+    assert purged["changed"] and purged["instance"]["tags"] == {"rack": "3"}
+    assert info["instances"][0]["tags"] == {"rack": "3"}
+
+
+def test_deregister_check_real_repeat(play, emulator):
+    ids = emulator.seed("c1", 2)["managed_instance_ids"]
+    predicted, gone, again, info = play(
+        {"ssm_managed_instance": {"instance_id": ids[0], "state": "absent"}, "check_mode": True},
+        {"ssm_managed_instance": {"instance_id": ids[0], "state": "absent"}},
+        {"ssm_managed_instance": {"instance_id": ids[0], "state": "absent"}},
+        {"ssm_managed_instance_info": {}},
+    )
+    assert predicted["changed"] and gone["changed"] and gone["instance"]["instance_id"] == ids[0]
+    assert again["changed"] is False and again["instance"] is None
+    assert [i["instance_id"] for i in info["instances"]] == [ids[1]]
+
+
+def test_error_paths(play, emulator):
+    bad_id, unknown = play(
+        {"ssm_managed_instance": {"instance_id": "i-0123456789abcdef0", "state": "absent"}, "expect_failure": True},
+        {"ssm_managed_instance": {"instance_id": "mi-0123456789abcdef0", "tags": {"a": "b"}}, "expect_failure": True},
+    )
+    assert "must be a managed instance id" in bad_id["msg"]
+    assert "not registered" in unknown["msg"] and "ssm_agent" in unknown["msg"]
