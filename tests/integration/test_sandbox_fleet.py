@@ -55,6 +55,12 @@ def container_instances(ecs, cluster=CLUSTER):
     return ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"]
 
 
+def stopped_for_good(host, unit):
+    """Wait for the unit's final state after its main process exited (not `deactivating`)."""
+    return wait_until("%s to stop" % unit, lambda: (lambda s: s if s["ActiveState"] in ("failed", "inactive")
+                                                    else None)(unit_state(host, unit)), timeout=30)
+
+
 def enroll(host, ssm, emulator, mirror_proc):
     """Everything ecs-anywhere-install.sh does on a host, by hand; returns the managed instance id."""
     install_docker(host)
@@ -157,8 +163,7 @@ def test_a_changed_cluster_is_refused(aws, host):
     ecs = aws[1]
     ecs.create_cluster(clusterName="other-cluster")
     host.exec("sed -i 's/^ECS_CLUSTER=.*/ECS_CLUSTER=other-cluster/' /etc/ecs/ecs.config && systemctl restart ecs")
-    state = wait_until("ecs to refuse", lambda: (lambda s: s if s["ActiveState"] != "active" else None)(
-        unit_state(host, "ecs")), timeout=30)
+    state = stopped_for_good(host, "ecs")
     assert state["ExecMainStatus"] == "5"
     journal = host.exec("journalctl -u ecs --no-pager -n 20").stdout
     assert "saved cluster 'hybrid-cluster' does not match configured cluster 'other-cluster'" in journal
@@ -173,8 +178,7 @@ def test_deregistering_makes_the_agent_exit_5(aws, host):
     ecs = aws[1]
     (instance,) = container_instances(ecs)
     ecs.deregister_container_instance(cluster=CLUSTER, containerInstance=instance["containerInstanceArn"], force=True)
-    state = wait_until("ecs to exit", lambda: (lambda s: s if s["ActiveState"] != "active" else None)(
-        unit_state(host, "ecs")), timeout=30)
+    state = stopped_for_good(host, "ecs")
     assert state["ExecMainStatus"] == "5"
     assert state["ActiveState"] == "failed"
     # RestartPreventExitStatus=5: systemd does not bring it back.
