@@ -193,3 +193,26 @@ def test_regions_are_separate(emulator, container_instance):
         west.list_container_instances(cluster="edge")
     west.create_cluster(clusterName="edge")
     assert west.list_container_instances(cluster="edge")["containerInstanceArns"] == []
+
+
+def test_update_cluster_settings(ecs):
+    ecs.create_cluster(clusterName="ci", settings=[{"name": "containerInsights", "value": "enabled"}])
+    updated = ecs.update_cluster_settings(cluster="ci", settings=[{"name": "containerInsights", "value": "disabled"}])
+    assert updated["cluster"]["settings"] == [{"name": "containerInsights", "value": "disabled"}]
+    described = ecs.describe_clusters(clusters=["ci"], include=["SETTINGS"])["clusters"][0]
+    assert described["settings"] == [{"name": "containerInsights", "value": "disabled"}]
+    with pytest.raises(ecs.exceptions.ClusterNotFoundException):
+        ecs.update_cluster_settings(cluster="nope", settings=[{"name": "containerInsights", "value": "enabled"}])
+
+
+def test_update_container_agent_is_refused_for_external_instances(ecs, container_instance):
+    arn = container_instance()["containerInstanceArn"]
+    with pytest.raises(ecs.exceptions.ClientException):
+        ecs.update_container_agent(cluster="edge", containerInstance=arn)
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.update_container_agent(cluster="edge", containerInstance="0" * 32)
+
+
+def test_operation_neither_moto_nor_layer_implements_is_a_server_error(raw):
+    status, body = raw.ecs("GetTaskProtection", {"cluster": "default"})
+    assert status >= 400 and body.get("__type")

@@ -31,6 +31,7 @@ class EcsService:
             "DeleteAttributes": self.instances.delete_attributes,
             "ListAttributes": self.instances.list_attributes,
             "DiscoverPollEndpoint": self.instances.discover_poll_endpoint,
+            "UpdateContainerAgent": self.instances.update_agent,
             "SubmitContainerStateChange": _acknowledge,
             "SubmitTaskStateChange": _acknowledge,
             "SubmitAttachmentStateChanges": _acknowledge,
@@ -45,6 +46,7 @@ class EcsService:
             "DescribeTasks": self.scheduler.describe_tasks,
             "ListTasks": self.scheduler.list_tasks,
             "DescribeClusters": self.describe_clusters,
+            "UpdateClusterSettings": self.update_cluster_settings,
             "DeleteCluster": self.delete_cluster,
             "RegisterTaskDefinition": self.register_task_definition,
             "TagResource": self.tag_resource,
@@ -89,6 +91,14 @@ class EcsService:
                                runningTasksCount=state.running_tasks(), pendingTasksCount=0,
                                activeServicesCount=state.active_services())
         return result
+
+    def update_cluster_settings(self, region, params, req):
+        """moto lacks UpdateClusterSettings; UpdateCluster takes the same settings, merged by name as AWS does."""
+        cluster = self.emu.moto.cluster(region.name, params.get("cluster"))
+        merged = {s["name"]: s for s in cluster.settings or []}
+        merged.update({s["name"]: s for s in params.get("settings") or []})
+        return self.emu.moto.forward_json(req, "UpdateCluster",
+                                          {"cluster": cluster.name, "settings": list(merged.values())})
 
     def delete_cluster(self, region, params, req):
         name = (params.get("cluster") or "").split("/")[-1]

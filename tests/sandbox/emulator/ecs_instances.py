@@ -164,6 +164,15 @@ class ContainerInstances:
             self.ecs.scheduler.reconcile(region)
         return {"containerInstance": self.shape(instance)}
 
+    def update_agent(self, region, params, req):
+        cluster = self.ecs.cluster(region, params.get("cluster"))
+        instance = self.get(cluster, params.get("containerInstance"))
+        if instance.external:
+            # External hosts update ecs-init with their package manager; the API refuses them.
+            raise ecs_client("UpdateContainerAgent is not supported for external container instances; "
+                             "update the ecs-init package on the host instead.")
+        raise AwsError("NoUpdateAvailableException", "There is no update available for your container agent.")
+
     # --- attributes ----------------------------------------------------------------------------------------
     def _attribute_targets(self, region, params):
         cluster = self.ecs.cluster(region, params.get("cluster"))

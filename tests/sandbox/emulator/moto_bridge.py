@@ -37,10 +37,14 @@ class MotoBridge:
     def __init__(self):
         self.app = DomainDispatcherApplication(create_backend_app)
 
-    def forward(self, req):
+    def forward(self, req, operation=None, params=None):
+        """Hand the request to moto, optionally as another JSON operation with another body."""
         environ = dict(req.environ)
-        environ["wsgi.input"] = io.BytesIO(req.body)
-        environ["CONTENT_LENGTH"] = str(len(req.body))
+        body = req.body if params is None else json.dumps(params).encode()
+        if operation:
+            environ["HTTP_X_AMZ_TARGET"] = environ["HTTP_X_AMZ_TARGET"].split(".")[0] + "." + operation
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
         if not req.signed and req.service:
             # moto routes by the SigV4 credential scope; give unsigned raw calls one (never validated).
             environ["HTTP_AUTHORIZATION"] = (
@@ -60,9 +64,9 @@ class MotoBridge:
                 chunks.close()
         return MotoResponse(captured["status"], captured["headers"], body)
 
-    def forward_json(self, req):
+    def forward_json(self, req, operation=None, params=None):
         """Forward and return moto's JSON body; moto's errors pass through to the client as they are."""
-        response = self.forward(req)
+        response = self.forward(req, operation, params)
         if response.status != 200:
             raise PassThrough(response)
         return response.json()

@@ -88,6 +88,10 @@ class Emulator:
             return self._error(req, err)
         except PassThrough as passed:
             return passed.response.status, passed.response.headers, passed.response.body
+        except NotImplementedError as exc:
+            log.error("%s is not implemented by moto or the emulator: %s", req.stats_name, exc)
+            return self._error(req, AwsError("InternalFailure" if req.protocol == "query" else "ServerException",
+                                             "%s is not implemented in the emulator" % req.operation, 500))
         except Exception:  # a bug in the layer must still answer like AWS would, and be visible in the log
             log.exception("internal error in %s", req.stats_name)
             return self._error(req, AwsError("InternalFailure" if req.protocol == "query" else "ServerException",
