@@ -18,7 +18,7 @@ description:
     per cluster, one C(ListContainerInstances) and one C(DescribeContainerInstances) call per 100 container instances."
   - The inventory file must end with C(fleet.yml) or C(fleet.yaml), for example C(production.fleet.yml).
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 extends_documentation_fragment:
   - inventory_cache
   - constructed
