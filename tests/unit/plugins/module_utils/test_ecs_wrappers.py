@@ -62,11 +62,12 @@ def test_state_updates_go_in_tens(ecs_client):
         stub.assert_no_pending_responses()
 
 
-def test_throttling_is_retried(ecs_client):
+def test_throttling_is_retried(ecs_client, no_retry_sleep):
     with Stubber(ecs_client) as stub:
         stub.add_client_error("list_container_instances", "ThrottlingException", http_status_code=400)
         stub.add_response("list_container_instances", {"containerInstanceArns": ["a"]}, {"cluster": "c", "maxResults": 100})
         assert _ecs.list_container_instance_arns(ecs_client, "c") == ["a"]
+    assert len(no_retry_sleep) == 1
 
 
 def test_errors_become_fleet_errors_with_hint(ecs_client):
