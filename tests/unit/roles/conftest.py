@@ -82,6 +82,8 @@ def run_playbook(tmp_path, hosts, tasks, extra_vars=None, expect_rc=0):
                ANSIBLE_HOME=str(tmp_path / "ansible-home"),
                ANSIBLE_HOST_KEY_CHECKING="0",
                ANSIBLE_RETRY_FILES_ENABLED="0")
+    if os.environ.get("HF_CALLBACKS"):  # e.g. ansible.posix.profile_tasks when tuning speed
+        env["ANSIBLE_CALLBACKS_ENABLED"] = os.environ["HF_CALLBACKS"]
     proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml")],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr
@@ -112,3 +114,13 @@ def include_role_vars(role, **role_vars):
 
 def template(role, name):
     return "{{ lookup('ansible.builtin.template', '%s') }}" % (REPO / "roles" / role / "templates" / name)
+
+
+def recap(output):
+    """{host: {'ok': n, 'failed': n, ...}} from the PLAY RECAP."""
+    result = {}
+    for line in output.splitlines():
+        if " : ok=" in line:
+            host, stats = line.split(" : ", 1)
+            result[host.strip()] = {k: int(v) for k, v in (p.split("=") for p in stats.split())}
+    return result
