@@ -185,3 +185,19 @@ def test_cached_inventory_makes_no_calls_until_flushed(emulator, tmp_path):
     assert flushed.returncode == 0, flushed.stderr
     assert emulator.calls("ssm:DescribeInstanceInformation") == 3
     assert emulator.calls("ecs:DescribeContainerInstances") == 2
+
+
+def test_worked_example_inventory_parses_and_builds_its_groups(emulator, tmp_path):
+    fleet = emulator.seed("hybrid-cluster", 6)
+    example = Path(__file__).resolve().parents[2] / "inventory" / "example.fleet.yml"
+    path = tmp_path / "example.fleet.yml"
+    path.write_text(example.read_text())
+
+    inventory, _ = inventory_list(emulator, path)
+
+    hostvars = inventory["_meta"]["hostvars"]
+    assert members(inventory, "ecs_cluster_hybrid_cluster") == set(hostvars) and len(hostvars) == len(fleet["managed_instance_ids"])
+    outdated = {h for h, v in hostvars.items() if tuple(map(int, v["ecs_agent_version"].split("."))) < (1, 106, 0)}
+    assert outdated and members(inventory, "ecs_agent_outdated") == outdated
+    for name, hv in hostvars.items():
+        assert name in members(inventory, "ecs_agent_" + hv["ecs_agent_version"].replace(".", "_"))
