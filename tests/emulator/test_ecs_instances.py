@@ -55,14 +55,18 @@ def test_raw_agent_registration_and_poll_endpoint(raw, ecs, cluster):
 
 
 def test_agent_connected_window(ecs, container_instance, set_config):
-    set_config(agent_connected_window=0.4)
     ci = container_instance()
     ecs.discover_poll_endpoint(containerInstance=ci["containerInstanceArn"], cluster="edge")
-    assert ecs.describe_container_instances(cluster="edge", containerInstances=[ci["containerInstanceArn"]])[
-        "containerInstances"][0]["agentConnected"] is True
-    time.sleep(0.6)
-    assert ecs.describe_container_instances(cluster="edge", containerInstances=[ci["containerInstanceArn"]])[
-        "containerInstances"][0]["agentConnected"] is False
+
+    def connected():
+        return ecs.describe_container_instances(cluster="edge", containerInstances=[ci["containerInstanceArn"]])[
+            "containerInstances"][0]["agentConnected"]
+    assert connected() is True
+    set_config(agent_connected_window=0.2)
+    time.sleep(0.3)
+    assert connected() is False
+    assert ecs.list_container_instances(cluster="edge", filter="agentConnected == false")["containerInstanceArns"] \
+        == [ci["containerInstanceArn"]]
 
 
 def test_list_with_query_language(ecs, container_instance):

@@ -94,7 +94,7 @@ def test_service_errors(ecs, container_instance, task_definition):
 
 def test_draining_moves_service_tasks_after_delay_and_keeps_standalone(
         ecs, container_instance, task_definition, set_config):
-    set_config(drain_delay=0.3)
+    set_config(drain_delay=600)
     task_definition()
     a = container_instance()["containerInstanceArn"]
     _service(ecs, 2)
@@ -103,7 +103,8 @@ def test_draining_moves_service_tasks_after_delay_and_keeps_standalone(
     b = container_instance()["containerInstanceArn"]
     ecs.update_container_instances_state(cluster="edge", containerInstances=[a], status="DRAINING")
     assert len(ecs.list_tasks(cluster="edge", containerInstance=a, serviceName="web")["taskArns"]) == 2
-    time.sleep(0.4)
+    set_config(drain_delay=0.1)  # applies to the drain already under way
+    time.sleep(0.15)
     assert ecs.list_tasks(cluster="edge", containerInstance=a, serviceName="web")["taskArns"] == []
     assert len(ecs.list_tasks(cluster="edge", containerInstance=b, serviceName="web")["taskArns"]) == 2
     on_a = ecs.list_tasks(cluster="edge", containerInstance=a)["taskArns"]

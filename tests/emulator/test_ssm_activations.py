@@ -1,5 +1,6 @@
 """SSM hybrid activations: create, describe, delete, and the agent-side registration rules."""
 import datetime
+import time
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
@@ -109,10 +110,9 @@ def test_register_wrong_code_unknown_id_and_expired(ssm, role, activation, raw):
     assert (status, body["__type"]) == (400, "InvalidActivation")
     status, body = raw.ssm("RegisterManagedInstance", {"ActivationId": "junk", "ActivationCode": "x"})
     assert (status, body["__type"]) == (400, "InvalidActivationId")
-    expiring = ssm.create_activation(
-        IamRole=role, ExpirationDate=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1))
-    import time
-    time.sleep(1.2)
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+    expiring = ssm.create_activation(IamRole=role, ExpirationDate=expires)
+    time.sleep(max(0.0, (expires - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) + 0.1)
     status, body = raw.ssm("RegisterManagedInstance", {
         "ActivationId": expiring["ActivationId"], "ActivationCode": expiring["ActivationCode"]})
     assert (status, body["__type"]) == (400, "ActivationExpired")

@@ -74,14 +74,17 @@ def test_heartbeat_for_unknown_instance_fails(raw):
 
 
 def test_ping_status_turns_connection_lost(ssm, activation, register, set_config):
-    set_config(heartbeat_timeout=0.5)
     register(activation, **HEARTBEAT)
     assert ssm.describe_instance_information()["InstanceInformationList"][0]["PingStatus"] == "Online"
-    time.sleep(0.7)
+    # Shrinking the timeout at run time applies at once; only the lower bound depends on the clock.
+    set_config(heartbeat_timeout=0.2)
+    time.sleep(0.3)
     info = ssm.describe_instance_information()["InstanceInformationList"][0]
     assert info["PingStatus"] == "ConnectionLost"
     lost = ssm.describe_instance_information(Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}])
     assert len(lost["InstanceInformationList"]) == 1
+    set_config(heartbeat_timeout=300)
+    assert ssm.describe_instance_information()["InstanceInformationList"][0]["PingStatus"] == "Online"
 
 
 def test_deregister_removes_instance_and_later_heartbeats_fail(ssm, activation, register, raw):
