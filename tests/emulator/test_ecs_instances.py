@@ -113,7 +113,10 @@ def test_describe_limits_failures_and_bare_ids(ecs, container_instance):
     assert [i["containerInstanceArn"] for i in resp["containerInstances"]] == [ci["containerInstanceArn"]]
     assert resp["failures"] == [{"arn": "arn:aws:ecs:us-east-1:123456789012:container-instance/edge/" + "0" * 32,
                                  "reason": "MISSING"}]
-    assert "tags" not in resp["containerInstances"][0]
+    assert "tags" not in resp["containerInstances"][0] and "healthStatus" not in resp["containerInstances"][0]
+    health = ecs.describe_container_instances(cluster="edge", containerInstances=[bare],
+                                              include=["CONTAINER_INSTANCE_HEALTH"])["containerInstances"][0]
+    assert health["healthStatus"]["overallStatus"] == "INSUFFICIENT_DATA"  # its agent never polled
     with pytest.raises(ecs.exceptions.InvalidParameterException):
         ecs.describe_container_instances(cluster="edge", containerInstances=[bare] * 101)
     with pytest.raises(ecs.exceptions.ClusterNotFoundException):

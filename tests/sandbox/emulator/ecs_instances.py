@@ -40,8 +40,9 @@ class ContainerInstances:
             raise ecs_invalid("The referenced container instance %s was not found." % ref)
         return instance
 
-    def shape(self, instance, with_tags=False):
-        return instance.shape(time.time(), self.config.agent_connected_window, len(instance.task_ids), with_tags)
+    def shape(self, instance, with_tags=False, with_health=False):
+        return instance.shape(time.time(), self.config.agent_connected_window, len(instance.task_ids), with_tags,
+                              with_health)
 
     # --- agent side ----------------------------------------------------------------------------------------
     def register(self, region, params, req):
@@ -116,7 +117,7 @@ class ContainerInstances:
             raise ecs_invalid("containerInstances can not be empty.")
         if len(refs) > 100:
             raise ecs_invalid("containerInstances can have at most 100 items.")
-        with_tags = "TAGS" in (params.get("include") or [])
+        include = params.get("include") or []
         found, failures = [], []
         for ref in refs:
             instance = self.find(cluster, ref)
@@ -124,7 +125,7 @@ class ContainerInstances:
                 full = ref if ref.startswith("arn:") else arn(region.name, "container-instance", cluster.name, ref)
                 failures.append({"arn": full, "reason": "MISSING"})
             else:
-                found.append(self.shape(instance, with_tags))
+                found.append(self.shape(instance, "TAGS" in include, "CONTAINER_INSTANCE_HEALTH" in include))
         return {"containerInstances": found, "failures": failures}
 
     def update_state(self, region, params, req):

@@ -94,7 +94,7 @@ class ContainerInstance:
     def attribute_list(self):
         return [{"name": k, "value": v} if v is not None else {"name": k} for k, v in self.attributes.items()]
 
-    def shape(self, now, window, running, with_tags=False):
+    def shape(self, now, window, running, with_tags=False, with_health=False):
         remaining = []
         for res in self.registered_resources:
             copy = dict(res)
@@ -111,6 +111,9 @@ class ContainerInstance:
             out["statusReason"] = self.status_reason
         if with_tags:
             out["tags"] = tags_shape(self.tags)
+        if with_health:
+            out["healthStatus"] = {"overallStatus": "OK" if out["agentConnected"] else "INSUFFICIENT_DATA",
+                                   "details": []}
         return out
 
 

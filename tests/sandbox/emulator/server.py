@@ -85,6 +85,8 @@ class Emulator:
                 response = self.moto.forward(req)
             return response.status, response.headers, response.body
         except AwsError as err:
+            # One line per refused call: what a module or agent did wrong is usually the first question.
+            log.info("%s [%s] -> %s: %s", req.stats_name, req.region, err.code, err.message)
             return self._error(req, err)
         except PassThrough as passed:
             return passed.response.status, passed.response.headers, passed.response.body
