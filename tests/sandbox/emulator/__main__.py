@@ -21,7 +21,10 @@ def _address(text):
 
 def parse_args(argv=None):
     defaults = Config()
-    parser = argparse.ArgumentParser(prog="python -m tests.sandbox.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.sandbox.emulator",
+        description="Emulated AWS control plane (moto plus an ECS Anywhere layer); "
+                    "see tests/sandbox/emulator/README.md")
     parser.add_argument("--host", default="127.0.0.1", help="primary listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4566, help="primary listen port (default 4566)")
     parser.add_argument("--listen", type=_address, action="append", default=[], metavar="HOST:PORT",
