@@ -55,6 +55,10 @@ def container_instances(ecs, cluster=CLUSTER):
     return ecs.describe_container_instances(cluster=cluster, containerInstances=arns)["containerInstances"]
 
 
+def agent_tasks(host):
+    return json.loads(host.exec("curl -sf http://localhost:51678/v1/tasks").stdout)["Tasks"]
+
+
 def stopped_for_good(host, unit):
     """Wait for the unit's final state after its main process exited (not `deactivating`)."""
     return wait_until("%s to stop" % unit, lambda: (lambda s: s if s["ActiveState"] in ("failed", "inactive")
@@ -104,7 +108,7 @@ def test_registration_errors_carry_the_agents_text(test_fleet, aws, host_emulato
         host.exec("rm -rf /var/lib/amazon/ssm && cp -a /tmp/ssm-backup /var/lib/amazon/ssm")
 
 
-def test_managed_instance_is_online_with_the_hosts_ip_and_hostname(aws, host, sandbox_packages):
+def test_managed_instance_is_online_with_the_hosts_ip_and_hostname(aws, host, host_emulator, sandbox_packages):
     ssm = aws[0]
     info = wait_until("managed instance heartbeat", lambda: (managed_instance(ssm, host.instance_id) or {})
                       .get("ComputerName") and managed_instance(ssm, host.instance_id))
@@ -114,8 +118,9 @@ def test_managed_instance_is_online_with_the_hosts_ip_and_hostname(aws, host, sa
     assert info["PlatformName"] == "Debian GNU/Linux"
     assert info["PlatformVersion"] == host.exec(". /etc/os-release; echo $VERSION_ID").stdout.strip()
     assert info["AgentVersion"] == expected_agent_version(sandbox_packages, "amazon-ssm-agent")
-    # The SSM agent shares role credentials with the ECS agent through the default profile.
-    assert "[default]" in host.exec("cat /root/.aws/credentials").stdout
+    # The SSM agent fetches role credentials and shares them with the ECS agent (profile default).
+    assert host_emulator.calls("ssm:RequestManagedInstanceRoleToken") >= 1
+    assert "[default]\naws_access_key_id = ASIA" in host.exec("cat /root/.aws/credentials").stdout
 
 
 def test_container_instance_is_active_connected_with_the_packages_version(aws, host, sandbox_packages):
@@ -143,8 +148,17 @@ def test_introspection_endpoint_answers(aws, host):
     assert meta["Cluster"] == CLUSTER
     assert meta["ContainerInstanceArn"] == instance["containerInstanceArn"]
     assert meta["Version"].startswith("Amazon ECS Agent - v%s (" % instance["versionInfo"]["agentVersion"])
-    tasks = json.loads(host.exec("curl -sf http://localhost:51678/v1/tasks").stdout)
-    assert tasks == {"Tasks": []}
+    assert agent_tasks(host) == []
+    # A task the control plane places here shows up in the agent's view, in the real shape.
+    ecs = aws[1]
+    ecs.register_task_definition(family="web", requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
+                                 containerDefinitions=[{"name": "nginx", "image": "nginx", "memory": 64}])
+    (task,) = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL")["tasks"]
+    (seen,) = wait_until("task in /v1/tasks", lambda: agent_tasks(host))
+    assert (seen["Arn"], seen["Family"], seen["KnownStatus"]) == (task["taskArn"], "web", "RUNNING")
+    assert [c["Name"] for c in seen["Containers"]] == ["nginx"]
+    ecs.stop_task(cluster=CLUSTER, task=task["taskArn"])
+    wait_until("task gone from /v1/tasks", lambda: agent_tasks(host) == [])
 
 
 def test_restarting_ecs_re_registers_without_a_duplicate(aws, host, host_emulator):

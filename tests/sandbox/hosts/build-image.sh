@@ -31,6 +31,15 @@ if docker image inspect "$TAG" >/dev/null 2>&1; then
     echo "$TAG"; exit 0
 fi
 
+# One build per suite at a time: a second `make` or test run waits here and then reuses the result
+# (a concurrent build would wipe the first one's root half-way through).
+mkdir -p "$STATE/build"
+exec 9>"$STATE/build/$SUITE.lock"
+flock 9
+if docker image inspect "$TAG" >/dev/null 2>&1; then
+    echo "$TAG"; exit 0
+fi
+
 if [ ! -s "$TARBALL" ]; then
     BUILD="$STATE/build/$SUITE-$HASH"
     CACHE="$STATE/debootstrap-cache/$SUITE"
@@ -56,4 +65,9 @@ docker import \
     --change 'ENV container=docker' \
     --change "LABEL io.hybridfleet.sandbox.recipe=$HASH io.hybridfleet.sandbox.suite=$SUITE" \
     "$TARBALL" "$TAG" >/dev/null
+
+# Older recipes of this suite are dead weight (~200 MB each): drop their tarballs and images.
+find "$STATE/images" -name "$SUITE-*.tar" ! -name "$(basename "$TARBALL")" -delete
+docker images --format '{{.Repository}}:{{.Tag}}' "$REPO_NAME" | grep "^$REPO_NAME:$SUITE-" | grep -vx "$TAG" \
+    | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "$TAG"
