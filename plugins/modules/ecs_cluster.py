@@ -11,7 +11,7 @@ description:
   - Unlike M(community.aws.ecs_cluster), sets cluster settings (C(containerInsights)).
   - Waits for a new cluster to become V(ACTIVE).
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   name:
     description:
@@ -55,7 +55,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

@@ -18,7 +18,7 @@ description:
   - On a wait timeout the module fails, names what is still running, and leaves the instances
     V(DRAINING) unless O(revert_on_timeout=true).
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   cluster:
     description:
@@ -83,7 +83,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

@@ -13,7 +13,7 @@ description:
   - Uses the fewest calls the API allows, ListContainerInstances in pages of 100 and
     DescribeContainerInstances in batches of 100, never one call per instance.
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   cluster:
     description:
@@ -45,7 +45,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

@@ -19,7 +19,7 @@ description:
   - The returned activation code is a secret. Set C(no_log) to V(true) on the task and pass the code on
     only to the hosts that register.
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   state:
     description:
@@ -72,7 +72,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

@@ -11,7 +11,7 @@ description:
     register as managed instances before they join ECS Anywhere.
   - Activation codes are never returned; AWS returns a code only once, when the activation is created.
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   activation_ids:
     description:
@@ -39,7 +39,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

@@ -12,7 +12,7 @@ description:
   - Deregistering is the SSM half of decommissioning a host; deregister its ECS container instance
     first with M(hybridfleet.ecs_anywhere.ecs_container_instance).
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   instance_id:
     description:
@@ -41,7 +41,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

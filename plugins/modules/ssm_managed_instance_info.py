@@ -12,7 +12,7 @@ description:
   - Reads DescribeInstanceInformation in pages of 50 (the API maximum); O(computer_name) and
     O(ip_address) are matched on the results since the API cannot filter on them.
 author:
-  - hybridfleet maintainers
+  - hybridfleet maintainers (@hybridfleet)
 options:
   instance_ids:
     description:
@@ -47,7 +47,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.ACTIONGROUPS
   - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
 attributes:
   check_mode:

@@ -25,6 +25,11 @@ class PlaybookRun:
         self.tmp_path = tmp_path
         self.count = 0
         self.last_stdout = ""
+        self.report = None
+
+    def task_output(self, index):
+        """What the json callback showed for task `index` of the last run (what a log would keep)."""
+        return json.dumps(self.report["plays"][0]["tasks"][index])
 
     def __call__(self, *tasks, check=False, diff=False, env=None, drop_env=(), module_defaults=None, vars=None, timeout=300):
         """Run tasks ({module: args} dicts, short module names get the collection prefix); return their results.
@@ -32,7 +37,6 @@ class PlaybookRun:
         A task may carry `expect_failure: True` (removed before running); any other failure fails the test.
         """
         self.count += 1
-        out = self.tmp_path / f"results-{self.count}.json"
         expected = []
         play_tasks = []
         for index, task in enumerate(tasks):
@@ -45,8 +49,8 @@ class PlaybookRun:
             task.update(register=f"r{index}", ignore_errors=True)
             play_tasks.append(task)
         names = ", ".join(f"r{i}" for i in range(len(tasks)))
-        play_tasks.append({"name": "dump results", "ansible.builtin.copy": {
-            "dest": str(out), "content": "{{ [" + names + "] | to_json }}", "mode": "0600"}, "check_mode": False})
+        # debug runs on the controller (no module process), so collecting results costs nothing.
+        play_tasks.append({"name": "dump results", "ansible.builtin.debug": {"msg": "{{ [" + names + "] | to_json }}"}})
         play = {"hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": play_tasks,
                 "vars": dict(vars or {}, ansible_python_interpreter=sys.executable)}
         if module_defaults:
@@ -58,7 +62,7 @@ class PlaybookRun:
             run_env.pop(key, None)
         run_env.update(env or {})
         run_env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0",
-                       ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+                       ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
         cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", str(book)]
         if check:
             cmd.append("--check")
@@ -66,9 +70,13 @@ class PlaybookRun:
             cmd.append("--diff")
         proc = subprocess.run(cmd, env=run_env, cwd=self.tmp_path, capture_output=True, text=True, timeout=timeout)
         self.last_stdout = proc.stdout
-        if not out.exists():
-            pytest.fail(f"ansible-playbook did not finish (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-        results = json.loads(out.read_text())
+        try:
+            self.report = json.loads(proc.stdout)
+            dump = self.report["plays"][0]["tasks"][-1]
+            assert dump["task"]["name"] == "dump results"
+            results = json.loads(dump["hosts"]["localhost"]["msg"])
+        except (ValueError, KeyError, IndexError, AssertionError):
+            pytest.fail(f"ansible-playbook did not finish (rc={proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
         for index, (result, should_fail) in enumerate(zip(results, expected)):
             failed = bool(result.get("failed"))
             if failed != should_fail:

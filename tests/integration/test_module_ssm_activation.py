@@ -31,8 +31,9 @@ def test_create_check_exists_info_and_delete(play, emulator, iam_role):
     assert deleted["changed"] and [a["id"] for a in deleted["deleted_activations"]] == [activation["id"]]
     assert deleted_again["changed"] is False and deleted_again["deleted_activations"] == []
     assert gone["activations"] == []
-    # The code never reaches the play's output.
-    assert activation["code"] not in play.last_stdout
+    # With no_log on the task, the code never reaches the play's output.
+    assert activation["code"] not in play.task_output(0)
+    assert "no_log" in play.task_output(0)
 
 
 def test_create_is_not_idempotent_and_absent_by_filter(play, emulator, iam_role):
