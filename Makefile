@@ -95,10 +95,13 @@ emulator-stop:  ## stop the background emulator
 demo: venv collection-link emulator  ## the main job, in the local sandbox
 	AWS_ENDPOINT_URL=$(EMULATOR_URL) $(PYTHON) -m tests.sandbox.demo --endpoint $(EMULATOR_URL)
 
-test-suites: unit emulator-tests integration lint sanity
+test-suites: unit lint sanity emulator-tests integration
 
-test: venv collection-link  ## every test: unit, emulator, integration, lint, sanity
-	$(MAKE) --no-print-directory test-suites
+# Every suite runs even when an earlier one fails (-k), and the sandbox is always torn down.
+test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration (+ sandbox hosts)
+	$(MAKE) --no-print-directory docker-up
+	@status=0; $(MAKE) --no-print-directory -k test-suites || status=$$?; \
+	  $(MAKE) --no-print-directory sandbox-down; exit $$status
 
 clean:  ## remove build output (not the venv)
 	rm -rf $(BUILD)
