@@ -7,6 +7,7 @@ import io
 import json
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.config import default_user_config
 from moto.core.exceptions import ServiceException
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -35,6 +36,9 @@ class PassThrough(Exception):
 
 class MotoBridge:
     def __init__(self):
+        # AWS accounts come with AWS managed policies (AmazonSSMManagedInstanceCore, ...); moto leaves them out
+        # unless asked, and attaching one then fails with NoSuchEntity.
+        default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
         self.app = DomainDispatcherApplication(create_backend_app)
 
     def forward(self, req, operation=None, params=None):
