@@ -123,19 +123,19 @@ def test_ssm_agent_package_url(rendered, host, url, installer):
 
 
 @pytest.mark.parametrize("host,url,installer", [
-    ("debian12", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.amd64.deb", "apt"),
-    ("debian11_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.arm64.deb", "apt"),
-    ("ubuntu2404_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.arm64.deb", "apt"),
-    ("rocky9", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.x86_64.rpm", "dnf"),
-    ("rhel8_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.aarch64.rpm", "dnf"),
-    ("fedora41", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.x86_64.rpm", "dnf"),
-    ("al2", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.x86_64.rpm", "yum"),
-    ("al2023_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.aarch64.rpm", "dnf"),
-    ("leap15", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.x86_64.rpm", "zypper"),
-    ("sles15_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.aarch64.rpm", "zypper"),
-    ("cn_debian12", "https://s3.cn-north-1.amazonaws.com.cn/amazon-ecs-agent-cn-north-1/amazon-ecs-init-1.99.0-1.amd64.deb", "apt"),
-    ("eusc_rocky9", "https://s3.eusc-de-east-1.amazonaws.eu/amazon-ecs-agent-eusc-de-east-1/amazon-ecs-init-1.99.0-1.x86_64.rpm", "dnf"),
-    ("dualstack_ubuntu", "https://s3.dualstack.us-west-2.amazonaws.com/amazon-ecs-agent-us-west-2/amazon-ecs-init-1.99.0-1.amd64.deb", "apt"),
+    ("debian12", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.amd64.deb", "apt"),
+    ("debian11_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.arm64.deb", "apt"),
+    ("ubuntu2404_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.arm64.deb", "apt"),
+    ("rocky9", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.x86_64.rpm", "dnf"),
+    ("rhel8_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.aarch64.rpm", "dnf"),
+    ("fedora41", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.x86_64.rpm", "dnf"),
+    ("al2", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.x86_64.rpm", "yum"),
+    ("al2023_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.aarch64.rpm", "dnf"),
+    ("leap15", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.x86_64.rpm", "zypper"),
+    ("sles15_arm", S3 + "/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.aarch64.rpm", "zypper"),
+    ("cn_debian12", "https://s3.cn-north-1.amazonaws.com.cn/amazon-ecs-agent-cn-north-1/amazon-ecs-init-1.105.1-1.amd64.deb", "apt"),
+    ("eusc_rocky9", "https://s3.eusc-de-east-1.amazonaws.eu/amazon-ecs-agent-eusc-de-east-1/amazon-ecs-init-1.105.1-1.x86_64.rpm", "dnf"),
+    ("dualstack_ubuntu", "https://s3.dualstack.us-west-2.amazonaws.com/amazon-ecs-agent-us-west-2/amazon-ecs-init-1.105.1-1.amd64.deb", "apt"),
     ("mirror_debian12", "http://172.17.0.1:4580/amazon-ecs-agent-us-east-1/amazon-ecs-init-1.88.0-1.amd64.deb", "apt"),
 ])
 def test_ecs_agent_package_url(rendered, host, url, installer):

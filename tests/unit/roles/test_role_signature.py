@@ -18,7 +18,7 @@ from conftest import PLATFORMS, include_role_vars, recap, run_playbook
 ROLES = {
     # role: (path of the package under the mirror for debian12 / x86_64, signature suffix)
     "ssm_agent": ("amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb", ".sig", "deb"),
-    "ecs_agent": ("amazon-ecs-agent-us-east-1/amazon-ecs-init-1.99.0-1.amd64.deb", ".asc", "deb"),
+    "ecs_agent": ("amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.amd64.deb", ".asc", "deb"),
 }
 ARM_SSM = "amazon-ssm-us-east-1/latest/linux_arm64/amazon-ssm-agent.rpm"
 
