@@ -99,7 +99,7 @@ test-suites: unit lint sanity emulator-tests integration
 
 # Every suite runs even when an earlier one fails (-k), and the sandbox is always torn down.
 test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration (+ sandbox hosts)
-	$(MAKE) --no-print-directory docker-up
+	$(MAKE) --no-print-directory docker-up report-prereqs
 	@status=0; $(MAKE) --no-print-directory -k test-suites || status=$$?; \
 	  $(MAKE) --no-print-directory sandbox-down; exit $$status
 
