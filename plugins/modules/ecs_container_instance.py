@@ -177,6 +177,7 @@ class ContainerInstanceManager:
         self.check_mode = module.check_mode
         self.client = module.client("ecs")
         self.waited = None
+        self.clock = None  # tests inject a fake clock; None means real time
 
     # --- finding -------------------------------------------------------------------------
 
@@ -296,7 +297,7 @@ class ContainerInstanceManager:
         arns = [ci["containerInstanceArn"] for ci in targets]
         # One batched describe (100 per call) per round for all instances, without tags to keep it light.
         outcome = poll_until(lambda: self._describe(arns, include=()), lambda instances: not still_busy(instances),
-                             self.p["wait_timeout"], self.p["poll_interval"])
+                             self.p["wait_timeout"], self.p["poll_interval"], clock=self.clock)
         self.waited = {"seconds": round(outcome.elapsed, 1), "rounds": outcome.rounds}
         if outcome.done:
             return

@@ -62,7 +62,7 @@ class PlaybookRun:
             run_env.pop(key, None)
         run_env.update(env or {})
         run_env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_LOCALHOST_WARNING="0",
-                       ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+                       ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_PIPELINING="1")
         cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", str(book)]
         if check:
             cmd.append("--check")

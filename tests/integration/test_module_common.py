@@ -30,10 +30,9 @@ def test_module_defaults_through_the_action_group(play, emulator):
         {"ecs_container_instance_info": {"cluster": "grouped"}},
         {"ssm_managed_instance_info": {}},
         {"ssm_activation_info": {}},
-        {"amazon.aws.aws_region_info": {}, "ignore_errors": True},
         drop_env=("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"), module_defaults=defaults,
     )
-    cluster, instances, managed, activations = results[:4]
+    cluster, instances, managed, activations = results
     assert cluster["changed"] is False and cluster["cluster"]["cluster_name"] == "grouped"
     assert len(instances["container_instances"]) == 2 and len(managed["instances"]) == 2
     assert len(activations["activations"]) == 1
