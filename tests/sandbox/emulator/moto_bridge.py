@@ -7,7 +7,9 @@ import io
 import json
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.base_backend import BackendDict, backend_lock
 from moto.core.config import default_user_config
+from moto.core.model_instances import reset_model_data
 from moto.core.exceptions import ServiceException
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -34,11 +36,24 @@ class PassThrough(Exception):
         self.response = response
 
 
+def _load_aws_managed_policies():
+    """AWS accounts come with AWS managed policies (AmazonSSMManagedInstanceCore, ...); moto leaves them out
+    unless asked, and attaching one then fails with NoSuchEntity. moto re-parses 4.7 MB of policy JSON for
+    every new IAM backend, i.e. after every reset; parse it once (from_data only reads the dicts)."""
+    from moto.iam import models as iam_models
+
+    default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+    parsed = json.loads(iam_models.aws_managed_policies_data)
+
+    def init_aws_policies(backend):
+        return [iam_models.AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+                for name, data in parsed.items()]
+    iam_models.IAMBackend._init_aws_policies = init_aws_policies
+
+
 class MotoBridge:
     def __init__(self):
-        # AWS accounts come with AWS managed policies (AmazonSSMManagedInstanceCore, ...); moto leaves them out
-        # unless asked, and attaching one then fails with NoSuchEntity.
-        default_user_config.setdefault("iam", {})["load_aws_managed_policies"] = True
+        _load_aws_managed_policies()
         self.app = DomainDispatcherApplication(create_backend_app)
 
     def forward(self, req, operation=None, params=None):
@@ -77,8 +92,14 @@ class MotoBridge:
 
     @staticmethod
     def reset():
-        from moto.moto_api._internal.models import moto_api_backend
-        moto_api_backend.reset()
+        """moto's own reset re-initialises every backend and then drops them all anyway; IAM alone (1,500
+        managed policies) makes that cost seconds on a busy machine. Dropping them is the same end state:
+        backends are re-created empty on first use."""
+        with backend_lock:
+            for backend_dict in BackendDict._instances:
+                backend_dict.clear()
+            BackendDict._instances.clear()
+        reset_model_data()
 
     # --- moto models -------------------------------------------------------------------------------------------
     @staticmethod
