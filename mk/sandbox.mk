@@ -20,7 +20,7 @@ SANDBOX_SERVICE := tests/sandbox/service.sh
 BRIDGE_GW = $(shell docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || echo 172.17.0.1)
 export EMULATOR_PORT MIRROR_PORT
 
-.PHONY: docker-up docker-down images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
+.PHONY: docker-up docker-down vm-tools images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
         sandbox-emulator sandbox-up sandbox-down sandbox-status
 
 docker-up:  ## install docker.io/debootstrap if missing and start a Docker engine if none runs
@@ -34,12 +34,17 @@ docker-down:  ## stop the dockerd the sandbox started (kept while `make sandbox-
 images: docker-up venv  ## build (or reuse) the host images for DISTROS
 	@$(PYTHON) -m tests.sandbox.fleet images --distros $(DISTROS)
 
-hosts-up: docker-up venv  ## start N more hosts (DISTRO/DISTROS, KIND=container|vm), write .sandbox/inventory.yml
+# The VM kind needs QEMU and mkfs.ext4/debugfs on this machine.
+VM_PACKAGES := qemu-system-x86 e2fsprogs
+vm-tools:
+	@ENGINE_EXTRA_PACKAGES="$(VM_PACKAGES)" $(SANDBOX_HOSTS)/engine.sh install
+
+hosts-up: docker-up venv $(if $(filter vm,$(KIND)),vm-tools)  ## start N more hosts (DISTRO/DISTROS, KIND=container|vm), write .sandbox/inventory.yml
 	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
 	@$(PYTHON) -m tests.sandbox.fleet list
 
 hosts-down:  ## remove the hosts and their volumes
-	@if docker info >/dev/null 2>&1 || [ -d $(SANDBOX)/vms ]; then $(PYTHON) -m tests.sandbox.fleet down; fi
+	@$(PYTHON) -m tests.sandbox.fleet down
 
 hosts-list:  ## show the running hosts
 	@$(PYTHON) -m tests.sandbox.fleet list
@@ -62,7 +67,7 @@ sandbox-emulator: docker-up venv
 	  $(MAKE) --no-print-directory emulator EMULATOR_ARGS="--listen $(BRIDGE_GW):$(EMULATOR_PORT)"; \
 	fi
 
-sandbox-up: docker-up venv sandbox-emulator mirror-up  ## emulator + mirror + packages + N hosts, .sandbox/env
+sandbox-up: docker-up venv sandbox-emulator mirror-up $(if $(filter vm,$(KIND)),vm-tools)  ## emulator + mirror + packages + N hosts, .sandbox/env
 	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
 	@$(PYTHON) -c 'from tests.sandbox import settings; print(settings.env_file_text(), end="")' > $(SANDBOX)/env
 	@$(PYTHON) -m tests.sandbox.fleet list

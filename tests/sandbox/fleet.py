@@ -76,8 +76,9 @@ def ssh_key():
 
 
 class Host:
-    def __init__(self, name, address, distro, kind="container", number=0):
+    def __init__(self, name, address, distro, kind="container", number=0, port=22):
         self.name, self.address, self.distro, self.kind, self.number = name, address, distro, kind, number
+        self.port = port
 
     def __repr__(self):
         return "Host(%s %s %s)" % (self.name, self.address, self.distro)
@@ -85,14 +86,14 @@ class Host:
     def exec(self, command, check=True, input=None, timeout=300):
         """Run a shell command on the host as root; returns CompletedProcess (text)."""
         if self.kind == "vm":
-            return run(["ssh"] + ssh_options() + ["root@%s" % self.address, command],
+            return run(["ssh"] + ssh_options() + ["-p", str(self.port), "root@%s" % self.address, command],
                        check=check, input=input, timeout=timeout)
         return run(["docker", "exec", "-i", self.name, "bash", "-c", command],
                    check=check, input=input, timeout=timeout)
 
     def put(self, src, dest):
         if self.kind == "vm":
-            run(["scp"] + ssh_options() + [str(src), "root@%s:%s" % (self.address, dest)])
+            run(["scp"] + ssh_options() + ["-P", str(self.port), str(src), "root@%s:%s" % (self.address, dest)])
         else:
             run(["docker", "cp", str(src), "%s:%s" % (self.name, dest)])
 
@@ -128,8 +129,8 @@ class Fleet:
 
     # -- containers --------------------------------------------------------------------------
     def _container_ids(self):
-        out = run(["docker", "ps", "-aq", "--filter", "label=%s=%s" % (LABEL, self.name)]).stdout
-        return out.split()
+        out = run(["docker", "ps", "-aq", "--filter", "label=%s=%s" % (LABEL, self.name)], check=False)
+        return out.stdout.split() if out.returncode == 0 else []  # no engine, no containers
 
     def hosts(self):
         hosts = []
@@ -201,8 +202,14 @@ class Fleet:
         return STATE / ("inventory.yml" if self.name == DEFAULT_FLEET else "inventory-%s.yml" % self.name)
 
     def inventory(self):
-        hosts = {h.name: {"ansible_host": h.address, "sandbox_distro": h.distro, "sandbox_kind": h.kind}
-                 for h in self.hosts()}
+        hosts = {}
+        for host in self.hosts():
+            hosts[host.name] = {"ansible_host": host.address, "sandbox_distro": host.distro, "sandbox_kind": host.kind}
+            if host.kind == "vm":
+                # A VM is behind QEMU's user network: SSH is forwarded, and it sees this machine at 10.0.2.2.
+                from tests.sandbox.hosts import vm
+                hosts[host.name]["ansible_port"] = host.port
+                hosts[host.name].update(settings.host_facing_vars(vm.GUEST_SEES_HOST_AS))
         group_vars = {
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(ssh_key()),

@@ -57,6 +57,17 @@ def role_vars(host_side_address=None, emulator_port=EMULATOR_PORT, mirror_port=M
     }
 
 
+# The role variables whose URLs are dialled from the hosts (the rest are used on the controller).
+HOST_FACING = ("ssm_agent_package_base_url", "ecs_agent_package_base_url", "ssm_agent_endpoint_url",
+               "ecs_agent_backend_host")
+
+
+def host_facing_vars(host_side_address):
+    """The host-side URLs for hosts that see this machine at another address (VMs: 10.0.2.2)."""
+    values = role_vars(host_side_address)
+    return {key: values[key] for key in HOST_FACING}
+
+
 def env_file_text(emulator_port=EMULATOR_PORT, mirror_port=MIRROR_PORT):
     """Contents of .sandbox/env: what a shell sources to use the sandbox from this machine."""
     values = {

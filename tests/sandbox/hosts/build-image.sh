@@ -2,7 +2,7 @@
 # Build (or reuse) the systemd host image for one Debian suite, without any registry pull:
 # debootstrap → customize in chroot → `docker import`. Prints the image tag on stdout.
 #   build-image.sh bookworm|bullseye|trixie
-# The tag carries a hash of the recipe (this script, image/packages, image/customize.sh, suite), so
+# The tag carries a hash of the recipe (suite, variant, image/packages, image/customize.sh), so
 # an unchanged recipe is never rebuilt and a changed one always is. The finished root is also kept
 # as .sandbox/images/<suite>-<hash>.tar, so a wiped Docker data root re-imports in seconds, and the
 # downloaded .debs stay in .sandbox/debootstrap-cache/<suite> for the next debootstrap.
@@ -17,8 +17,12 @@ REPO_NAME="hybridfleet-sandbox-host"
 
 case "$SUITE" in bullseye|bookworm|trixie) ;; *) echo "unsupported suite: $SUITE" >&2; exit 2 ;; esac
 
+# Everything that shapes the image, and nothing else (editing this script's plumbing must not
+# force a rebuild): suite, debootstrap variant, import settings, package list, customize step.
+VARIANT="minbase"
+IMPORT_CHANGES=('CMD ["/sbin/init"]' 'ENV container=docker')
 recipe_hash() {
-    { echo "$SUITE"; cat "$HERE/build-image.sh" "$HERE/image/packages" "$HERE/image/customize.sh"; } \
+    { echo "$SUITE $VARIANT ${IMPORT_CHANGES[*]}"; cat "$HERE/image/packages" "$HERE/image/customize.sh"; } \
         | sha256sum | cut -c1-12
 }
 HASH="$(recipe_hash)"
@@ -40,14 +44,24 @@ if docker image inspect "$TAG" >/dev/null 2>&1; then
     echo "$TAG"; exit 0
 fi
 
+# A failed debootstrap leaves /proc (and maybe more) mounted inside the root: unmount everything
+# below it, deepest first, and never let rm cross into a mounted file system.
+remove_root() {
+    local dir="$1"
+    [ -e "$dir" ] || return 0
+    awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
+    rm -rf --one-file-system "$dir"
+}
+
 if [ ! -s "$TARBALL" ]; then
     BUILD="$STATE/build/$SUITE-$HASH"
     CACHE="$STATE/debootstrap-cache/$SUITE"
-    rm -rf "$BUILD"; mkdir -p "$BUILD" "$CACHE" "$STATE/images"
+    trap 'remove_root "$BUILD"' EXIT
+    remove_root "$BUILD"; mkdir -p "$BUILD" "$CACHE" "$STATE/images"
     include="$(grep -v '^#' "$HERE/image/packages" | xargs | tr ' ' ',')"
     log "debootstrap (minbase + $include)"
     start=$SECONDS
-    debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE" \
+    debootstrap --variant="$VARIANT" --include="$include" --cache-dir="$CACHE" \
         "$SUITE" "$BUILD/root" "$MIRROR" >"$STATE/build/$SUITE-$HASH.log" 2>&1 \
         || { tail -30 "$STATE/build/$SUITE-$HASH.log" >&2; exit 1; }
     log "debootstrap done in $((SECONDS - start)) s"
@@ -55,14 +69,12 @@ if [ ! -s "$TARBALL" ]; then
     # Write to a temporary name first so an interrupted build never leaves a truncated cache.
     tar --numeric-owner -C "$BUILD/root" -cf "$TARBALL.part" .
     mv "$TARBALL.part" "$TARBALL"
-    rm -rf "$BUILD"
 fi
 
 # STOPSIGNAL cannot be set by `docker import --change`; hosts-up passes --stop-signal instead.
 log "docker import $TAG"
-docker import \
-    --change 'CMD ["/sbin/init"]' \
-    --change 'ENV container=docker' \
+changes=(); for change in "${IMPORT_CHANGES[@]}"; do changes+=(--change "$change"); done
+docker import "${changes[@]}" \
     --change "LABEL io.hybridfleet.sandbox.recipe=$HASH io.hybridfleet.sandbox.suite=$SUITE" \
     "$TARBALL" "$TAG" >/dev/null
 

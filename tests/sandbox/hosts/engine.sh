@@ -12,8 +12,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
 PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
-# Debian packages the sandbox needs on the machine running it (qemu only for KIND=vm).
-PACKAGES="${ENGINE_PACKAGES:-docker.io debootstrap openssh-client gnupg curl}"
+# Debian packages the sandbox needs on the machine running it; KIND=vm adds QEMU and e2fsprogs
+# through ENGINE_EXTRA_PACKAGES.
+PACKAGES="${ENGINE_PACKAGES:-docker.io debootstrap openssh-client gnupg curl} ${ENGINE_EXTRA_PACKAGES:-}"
 
 log() { echo "engine: $*" >&2; }
 
