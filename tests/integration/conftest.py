@@ -68,7 +68,7 @@ class PlaybookRun:
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
-        proc = subprocess.run(cmd, env=run_env, cwd=self.tmp_path, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, env=run_env, cwd=self.tmp_path, capture_output=True, text=True, timeout=timeout, check=False)
         self.last_stdout = proc.stdout
         try:
             self.report = json.loads(proc.stdout)
@@ -107,7 +107,7 @@ def iam_role(emulator):
 def ansible_doc(emulator):
     """Render a module's docs as ansible-doc does for users; returns the parsed JSON entry."""
     def render(*names):
-        proc = subprocess.run([ANSIBLE_DOC, "--json"] + [FQCN + n for n in names], env=emulator.env(), capture_output=True, text=True,
+        proc = subprocess.run([ANSIBLE_DOC, "--json"] + [FQCN + n for n in names], env=emulator.env(), capture_output=True, text=True, check=False,
                               timeout=120)
         assert proc.returncode == 0, proc.stderr
         docs = json.loads(proc.stdout)

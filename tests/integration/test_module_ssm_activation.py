@@ -1,5 +1,4 @@
 """ssm_activation / ssm_activation_info against the emulator."""
-import pytest
 
 
 def test_check_mode_creates_nothing_and_returns_no_code(play, emulator, iam_role):
