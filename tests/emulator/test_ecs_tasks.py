@@ -194,3 +194,16 @@ def test_seeded_fleet_runs_services(emulator, ecs, task_definition):
     assert svc["runningCount"] == 20
     per_instance = ecs.list_container_instances(cluster="fleet", filter="runningTasksCount == 1")
     assert len(per_instance["containerInstanceArns"]) == 20
+
+
+def test_service_whose_task_definition_was_deleted_does_not_break_the_region(ecs, container_instance,
+                                                                             task_definition):
+    arn = task_definition()["taskDefinitionArn"]
+    container_instance()
+    _service(ecs, 0)
+    ecs.deregister_task_definition(taskDefinition=arn)
+    ecs.delete_task_definitions(taskDefinitions=[arn])
+    ecs.update_service(cluster="edge", service="web", desiredCount=1)
+    svc = ecs.describe_services(cluster="edge", services=["web"])["services"][0]
+    assert svc["runningCount"] == 0 and "does not exist" in svc["events"][0]["message"]
+    assert len(ecs.list_container_instances(cluster="edge")["containerInstanceArns"]) == 1

@@ -64,7 +64,13 @@ class Scheduler:
         missing = service.desired_count - len(service.task_ids)
         if missing <= 0:
             return
-        definition = self.moto.task_definition(region.name, service.task_definition_arn)
+        try:
+            definition = self.moto.task_definition(region.name, service.task_definition_arn)
+        except AwsError:
+            # Deleted under the service's feet: the service cannot start tasks, but every other call must work.
+            service.event("(service %s) failed to launch a task: the task definition %s does not exist."
+                          % (service.name, service.task_definition_arn))
+            return
         started, stuck = 0, False
         for _ in range(missing):
             instance, _reason = self._choose(cluster, definition, service.launch_type, service)
