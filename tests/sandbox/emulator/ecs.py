@@ -1,10 +1,14 @@
 """ECS front: which operations the project layer owns, cluster look-ups, and fixes to moto's answers for
 clusters and task definitions. Container instances live in ecs_instances.py, services and tasks in
 ecs_tasks.py; everything else (capacity providers, account settings, ...) is moto's."""
+import logging
+
 from .ecs_instances import ContainerInstances
 from .ecs_model import ClusterState
 from .ecs_tasks import Scheduler
 from .errors import AwsError, ecs_invalid
+
+log = logging.getLogger("emulator.ecs")
 
 # Resource ARNs whose tags the layer keeps; other ARNs (clusters, task definitions) are tagged in moto.
 _OWNED_ARN_KINDS = (":container-instance/", ":task/", ":service/")
@@ -68,8 +72,12 @@ class EcsService:
         if operation is None:
             return None
         region = self.region(req.region)
-        # Time-driven changes (drain delay, replacements) happen lazily, on the next ECS call.
-        self.scheduler.reconcile(region)
+        # Time-driven changes (drain delay, replacements) happen lazily, on the next ECS call. A bug there
+        # must not turn every ECS call into an error, so it is logged and the call goes on.
+        try:
+            self.scheduler.reconcile(region)
+        except Exception:
+            log.exception("reconciling ECS state in %s failed", region.name)
         return operation(region, req.params(), req)
 
     # --- clusters ------------------------------------------------------------------------------------------
