@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 from .config import Config
-from .server import Emulator, Listeners
 
 
 def _address(text):
@@ -48,6 +47,8 @@ def main(argv=None):
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns benchmarks
+    from .server import Emulator, Listeners  # moto is slow to import: not before the arguments are known good
+
     config = Config(heartbeat_timeout=args.heartbeat_timeout, drain_delay=args.drain_delay,
                     agent_connected_window=args.agent_connected_window, default_region=args.default_region)
     listeners = Listeners(Emulator(config), [(args.host, args.port)] + args.listen)
