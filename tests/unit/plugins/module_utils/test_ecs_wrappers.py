@@ -92,3 +92,15 @@ def test_describe_cluster_ignores_inactive_and_missing(ecs_client):
         stub.add_response("describe_clusters", {"clusters": [], "failures": [{"arn": "c", "reason": "MISSING"}]}, {"clusters": ["c"], "include": ANY})
         assert _ecs.describe_cluster(ecs_client, "c") is None
         assert _ecs.describe_cluster(ecs_client, "c") is None
+
+
+def test_named_instances_filtered_by_managed_id_and_status(ecs_client):
+    from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import describe_container_instances_raw
+    batch = arns(3)
+    response = described(batch)
+    response["containerInstances"][1]["status"] = "DRAINING"
+    with Stubber(ecs_client) as stub:
+        stub.add_response("describe_container_instances", response, {"cluster": "c", "containerInstances": batch, "include": ["TAGS"]})
+        instances, _failures = describe_container_instances_raw(ecs_client, "c", container_instances=batch,
+                                                                managed_instance_ids=["mi-%017x" % 1, "mi-%017x" % 2], status="DRAINING")
+    assert [ci["containerInstanceArn"] for ci in instances] == [batch[1]]
