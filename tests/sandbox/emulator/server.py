@@ -130,7 +130,9 @@ class Listeners:
 
     def start(self):
         for server in self.servers:
-            thread = threading.Thread(target=server.serve_forever, name="listener-%d" % server.port, daemon=True)
+            # A short poll interval keeps SIGTERM-to-exit quick; idle cost is negligible.
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                      name="listener-%d" % server.port, daemon=True)
             thread.start()
             self.threads.append(thread)
 
