@@ -120,7 +120,8 @@ def test_fleet(docker_engine):
     """A fleet named for this test process; removed with its volumes at the end, and checked."""
     fleet = Fleet("pytest%d" % os.getpid())
     yield fleet
-    volumes = [m["Name"] for h in fleet.hosts() for m in _mounts(h.name) if m.get("Type") == "volume"]
+    volumes = [m["Name"] for h in fleet.hosts() if h.kind == "container"
+               for m in _mounts(h.name) if m.get("Type") == "volume"]
     fleet.down()
     assert not fleet.inventory_path().exists()
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.hybridfleet.sandbox=%s" % fleet.name],
@@ -129,6 +130,8 @@ def test_fleet(docker_engine):
     existing = set(subprocess.run(["docker", "volume", "ls", "-q"], check=True, text=True,
                                   capture_output=True).stdout.split())
     assert not existing & set(volumes), "volumes left behind: %s" % (existing & set(volumes))
+    vm_files = list((settings.STATE / "vms").glob("hf-%s-*" % fleet.name))
+    assert not vm_files, "VM files left behind: %s" % vm_files
 
 
 def _mounts(container):

@@ -213,3 +213,22 @@ def test_a_host_on_another_debian_release_enrolls_too(test_fleet, aws, host_emul
     # Its own machine-id, not the image's.
     ids = {h.exec("cat /etc/machine-id").stdout.strip() for h in test_fleet.hosts()}
     assert len(ids) == len(test_fleet.hosts())
+
+
+@pytest.mark.vm
+def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(test_fleet, host_emulator, mirror):
+    """KIND=vm: Debian's own kernel under QEMU, unlike the containers that share this machine's."""
+    (vm,) = test_fleet.up(1, "bookworm", kind="vm")
+    assert vm.exec("uname -r").stdout.strip().endswith("-amd64")
+    assert vm.exec("stat -fc %T /sys/fs/cgroup").stdout.strip() == "cgroup2fs"
+    assert vm.exec("cat /sys/module/apparmor/parameters/enabled").stdout.strip() == "Y"
+    assert vm.exec("systemctl is-system-running --wait", check=False).stdout.strip() in ("running", "degraded")
+    assert vm.exec("hostname").stdout.strip() == vm.name
+    # Same inventory format; the VM sees this machine (emulator, mirror) at QEMU's 10.0.2.2.
+    entry = test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["hosts"][vm.name]
+    assert (entry["ansible_host"], entry["ansible_port"]) == ("127.0.0.1", vm.port)
+    assert entry["ecs_agent_backend_host"].startswith("http://10.0.2.2:")
+    for url in (host_emulator.url + "/_emulator/health", mirror.host_url + "/_mirror/health"):
+        port = url.split(":")[2].split("/")[0]
+        path = "/" + url.split("/", 3)[3]
+        assert vm.exec("curl -sf -m 10 http://10.0.2.2:%s%s" % (port, path)).returncode == 0
