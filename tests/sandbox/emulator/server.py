@@ -1,5 +1,6 @@
 """The WSGI app in front of moto: admin API, stats and faults, routing to the project layer or to moto;
 plus the threaded listeners."""
+import http
 import json
 import logging
 import threading
@@ -20,7 +21,12 @@ from .stats import Stats
 
 log = logging.getLogger("emulator")
 
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+
+def _reason(status):
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 class Emulator:
@@ -56,9 +62,10 @@ class Emulator:
             status, headers, body = self.handle_aws(environ)
         if isinstance(body, str):
             body = body.encode()
-        headers = dict(headers)
+        # moto may send its own (possibly lower-case) Content-Length; the body is final here, so ours wins.
+        headers = {k: v for k, v in dict(headers).items() if k.lower() != "content-length"}
         headers["Content-Length"] = str(len(body))
-        start_response("%d %s" % (status, _REASONS.get(status, "Unknown")), list(headers.items()))
+        start_response("%d %s" % (status, _reason(status)), list(headers.items()))
         return [body]
 
     def handle_aws(self, environ):
