@@ -1,5 +1,6 @@
 """EXTERNAL task definitions, services, standalone tasks, placement and draining."""
 import time
+import urllib.error
 
 import pytest
 
@@ -207,3 +208,19 @@ def test_service_whose_task_definition_was_deleted_does_not_break_the_region(ecs
     svc = ecs.describe_services(cluster="edge", services=["web"])["services"][0]
     assert svc["runningCount"] == 0 and "does not exist" in svc["events"][0]["message"]
     assert len(ecs.list_container_instances(cluster="edge")["containerInstanceArns"]) == 1
+
+
+def test_admin_task_exit_is_replaced_by_the_service(emulator, ecs, container_instance, task_definition):
+    task_definition()
+    container_instance()
+    _service(ecs, 1)
+    first = ecs.list_tasks(cluster="edge")["taskArns"][0]
+    emulator.reset_stats()
+    exited = emulator._call("POST", "/_emulator/tasks/exit", {"cluster": "edge", "task": first})["task"]
+    assert (exited["lastStatus"], exited["stopCode"]) == ("STOPPED", "EssentialContainerExited")
+    assert emulator.stats()["total"] == 0  # not an AWS call
+    replaced = ecs.list_tasks(cluster="edge", serviceName="web")["taskArns"]
+    assert len(replaced) == 1 and replaced[0] != first
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        emulator._call("POST", "/_emulator/tasks/exit", {"cluster": "edge", "task": "0" * 32})
+    assert exc.value.code == 400

@@ -60,6 +60,18 @@ def _seed(emu, body):
     return _ok(result)
 
 
+def _task_exit(emu, body):
+    """A task ends on its own (its essential container exited), as no AWS call can make it do."""
+    for key in ("cluster", "task"):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise ValueError("%s (string) is required" % key)
+    with emu.lock:
+        task = emu.ecs.scheduler.exit_task(emu.ecs.region(body.get("region") or emu.config.default_region),
+                                           body["cluster"], body["task"],
+                                           body.get("reason") or "Essential container in task exited")
+    return _ok({"task": task})
+
+
 def _config_get(emu, body):
     return _ok(emu.config.as_dict())
 
@@ -80,6 +92,7 @@ ROUTES = {
     ("POST", "/_emulator/reset"): _reset,
     ("GET", "/_emulator/activations"): _activations,
     ("POST", "/_emulator/seed"): _seed,
+    ("POST", "/_emulator/tasks/exit"): _task_exit,
     ("GET", "/_emulator/config"): _config_get,
     ("POST", "/_emulator/config"): _config_set,
 }

@@ -142,6 +142,15 @@ class Scheduler:
         if service is not None:
             service.task_ids.discard(task.id)
 
+    def exit_task(self, region, cluster_name, task_ref, reason):
+        """Admin hook: the task stops by itself; a service replaces it on the next ECS call."""
+        cluster = region.clusters.get((cluster_name or "").split("/")[-1])
+        task = cluster.tasks.get(task_ref.split("/")[-1]) if cluster else None
+        if task is None:
+            raise ValueError("no task %s in cluster %s (%s)" % (task_ref, cluster_name, region.name))
+        self._stop(cluster, task, reason, "EssentialContainerExited")
+        return task.shape()
+
     def orphan_tasks(self, cluster, instance):
         for task in [cluster.tasks[t] for t in instance.task_ids]:
             self._stop(cluster, task, ORPHAN_REASON, "TaskFailedToStart")
