@@ -23,10 +23,14 @@ TRUST = {"Version": "2012-10-17", "Statement": [
 OTHER_DISTRO = "trixie"
 
 
+def versions_of(packages, package):
+    from tests.sandbox.mirror.layout import versions
+    return versions(packages, package, "amd64")
+
+
 def expected_agent_version(packages, package):
     """The version the mirror serves as `latest` (from the built files, not hard-coded)."""
-    from tests.sandbox.mirror.layout import versions
-    return versions(packages, package, "amd64")[-1]
+    return versions_of(packages, package)[-1]
 
 
 @pytest.fixture(scope="module")
@@ -213,6 +217,34 @@ def test_a_host_on_another_debian_release_enrolls_too(test_fleet, aws, host_emul
     # Its own machine-id, not the image's.
     ids = {h.exec("cat /etc/machine-id").stdout.strip() for h in test_fleet.hosts()}
     assert len(ids) == len(test_fleet.hosts())
+
+
+def test_the_mirror_logged_each_download_with_its_bytes(host, mirror, sandbox_packages):
+    """The S3 paths the host fetched, with the bytes served: what benchmarks count per enrollment."""
+    records = [json.loads(line) for line in mirror.access_log.read_text().splitlines()]
+    served = {r["path"]: r["bytes"] for r in records if r["status"] == 200 and r["method"] == "GET"}
+    ssm_version = expected_agent_version(sandbox_packages, "amazon-ssm-agent")
+    ecs_version = expected_agent_version(sandbox_packages, "amazon-ecs-init")
+    expected = {
+        "/amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb":
+            sandbox_packages / ("amazon-ssm-agent_%s_amd64.deb" % ssm_version),
+        "/amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb.sig":
+            sandbox_packages / ("amazon-ssm-agent_%s_amd64.deb.sig" % ssm_version),
+        "/amazon-ecs-agent-us-east-1/amazon-ecs-init-latest.amd64.deb":
+            sandbox_packages / ("amazon-ecs-init_%s_amd64.deb" % ecs_version),
+        "/amazon-ecs-agent-us-east-1/amazon-ecs-init-latest.amd64.deb.asc":
+            sandbox_packages / ("amazon-ecs-init_%s_amd64.deb.asc" % ecs_version),
+    }
+    for path, file in expected.items():
+        assert served.get(path) == file.stat().st_size, path
+    # Pinned versions have their own paths; unknown keys answer like S3.
+    oldest = versions_of(sandbox_packages, "amazon-ssm-agent")[0]
+    pinned = host.exec("curl -sf -o /dev/null -w '%%{size_download}' %s/amazon-ssm-eu-west-1/%s/debian_amd64/"
+                       "amazon-ssm-agent.deb" % (mirror.host_url, oldest)).stdout
+    assert int(pinned) == (sandbox_packages / ("amazon-ssm-agent_%s_amd64.deb" % oldest)).stat().st_size
+    missing = host.exec("curl -s -w ' %%{http_code}' %s/amazon-ecs-agent-us-east-1/amazon-ecs-init-0.0.1-1.amd64.deb"
+                        % mirror.host_url).stdout
+    assert "<Code>NoSuchKey</Code>" in missing and missing.endswith(" 404")
 
 
 @pytest.mark.vm
