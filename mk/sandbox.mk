@@ -18,7 +18,9 @@ SANDBOX_HOSTS := tests/sandbox/hosts
 SANDBOX_SERVICE := tests/sandbox/service.sh
 # How hosts reach this machine: the Docker bridge's gateway (known once the engine runs).
 BRIDGE_GW = $(shell docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || echo 172.17.0.1)
+# The scripts and python helpers read these, so one SANDBOX=dir / port override moves everything.
 export EMULATOR_PORT MIRROR_PORT
+export SANDBOX_DIR := $(abspath $(SANDBOX))
 
 .PHONY: docker-up docker-down vm-tools images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
         sandbox-emulator sandbox-up sandbox-down sandbox-status
@@ -26,9 +28,12 @@ export EMULATOR_PORT MIRROR_PORT
 docker-up:  ## install docker.io/debootstrap if missing and start a Docker engine if none runs
 	@$(SANDBOX_HOSTS)/engine.sh up
 
-docker-down:  ## stop the dockerd the sandbox started (kept while `make sandbox-up` hosts run)
-	@if [ -n "$$(docker ps -q --filter label=io.hybridfleet.sandbox=sandbox 2>/dev/null)" ]; then \
-	  echo "engine: sandbox hosts still run (make sandbox-down first); leaving dockerd up"; \
+# Stopping dockerd kills every host on it, so it is left up while any fleet's hosts run
+# (`make sandbox-up`, molecule, a test in another shell); FORCE=1 stops it anyway.
+docker-down:  ## stop the dockerd the sandbox started (kept while any sandbox hosts run, unless FORCE=1)
+	@running="$$(docker ps -q --filter label=io.hybridfleet.sandbox 2>/dev/null)"; \
+	if [ -n "$$running" ] && [ "$(FORCE)" != 1 ]; then \
+	  echo "engine: $$(echo $$running | wc -w) sandbox host(s) still run (make hosts-down / sandbox-down, or FORCE=1); leaving dockerd up"; \
 	else $(SANDBOX_HOSTS)/engine.sh down; fi
 
 images: docker-up venv  ## build (or reuse) the host images for DISTROS
@@ -69,9 +74,9 @@ sandbox-emulator: docker-up venv
 
 sandbox-up: docker-up venv sandbox-emulator mirror-up $(if $(filter vm,$(KIND)),vm-tools)  ## emulator + mirror + packages + N hosts, .sandbox/env
 	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
-	@$(PYTHON) -c 'from tests.sandbox import settings; print(settings.env_file_text(), end="")' > $(SANDBOX)/env
+	@$(PYTHON) -m tests.sandbox.fleet env > $(SANDBOX)/env
 	@$(PYTHON) -m tests.sandbox.fleet list
-	@echo "sandbox up: . $(SANDBOX)/env && ansible-playbook -i $(SANDBOX)/inventory.yml hybridfleet.ecs_anywhere.register"
+	@echo "sandbox up: . $(SANDBOX)/env && ansible-playbook -i \$$SANDBOX_INVENTORY hybridfleet.ecs_anywhere.register"
 
 sandbox-down:  ## remove hosts, volumes, mirror, emulator, and the dockerd the sandbox started
 	@$(MAKE) --no-print-directory hosts-down

@@ -4,6 +4,7 @@
     python -m tests.sandbox.fleet down
     python -m tests.sandbox.fleet inventory      # rewrite .sandbox/inventory.yml from what runs
     python -m tests.sandbox.fleet images --distros bookworm,bullseye,trixie
+    python -m tests.sandbox.fleet env            # shell exports for this fleet (.sandbox/env)
 
 Everything about a host is kept on the host itself (Docker labels, or the VM's state file), so the
 inventory is always rebuilt from what really runs and `up` can be called again to add hosts.
@@ -234,7 +235,7 @@ class Fleet:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="sandbox test hosts")
-    parser.add_argument("action", choices=["up", "down", "inventory", "images", "list"])
+    parser.add_argument("action", choices=["up", "down", "inventory", "images", "list", "env"])
     parser.add_argument("--fleet", default=os.environ.get("FLEET", DEFAULT_FLEET))
     parser.add_argument("--count", type=int)
     parser.add_argument("--distros", default=None, help="comma list, cycled over the hosts")
@@ -252,6 +253,8 @@ def main(argv=None):
     elif args.action == "images":
         for distro in parse_distros(args.distros):
             print(build_image(distro))
+    elif args.action == "env":
+        print(settings.env_file_text(fleet.inventory_path()), end="")
     elif args.action == "list":
         for host in fleet.hosts():
             print("%-20s %-15s %-9s %s" % (host.name, host.address, host.distro, host.kind))

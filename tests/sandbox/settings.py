@@ -68,7 +68,7 @@ def host_facing_vars(host_side_address):
     return {key: values[key] for key in HOST_FACING}
 
 
-def env_file_text(emulator_port=EMULATOR_PORT, mirror_port=MIRROR_PORT):
+def env_file_text(inventory=None, emulator_port=EMULATOR_PORT, mirror_port=MIRROR_PORT):
     """Contents of .sandbox/env: what a shell sources to use the sandbox from this machine."""
     values = {
         "AWS_ENDPOINT_URL": "http://127.0.0.1:%d" % emulator_port,
@@ -81,7 +81,7 @@ def env_file_text(emulator_port=EMULATOR_PORT, mirror_port=MIRROR_PORT):
         "SANDBOX_HOST_MIRROR_URL": "http://%s:%d" % (bridge_gateway(), mirror_port),
         "SANDBOX_SIGNING_KEY": str(SIGNING_KEY),
         "SANDBOX_SIGNING_KEY_FINGERPRINT": ",".join(signing_fingerprints()),
-        "SANDBOX_INVENTORY": str(STATE / "inventory.yml"),
+        "SANDBOX_INVENTORY": str(inventory or STATE / "inventory.yml"),
         "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
         "ANSIBLE_HOST_KEY_CHECKING": "False",
     }
