@@ -40,7 +40,7 @@ images: docker-up venv  ## build (or reuse) the host images for DISTROS
 	@$(PYTHON) -m tests.sandbox.fleet images --distros $(DISTROS)
 
 # The VM kind needs QEMU and mkfs.ext4/debugfs on this machine.
-VM_PACKAGES := qemu-system-x86 e2fsprogs
+VM_PACKAGES := qemu-system-x86 e2fsprogs  # same list as tests/sandbox/hosts/vm.py TOOLS
 vm-tools:
 	@ENGINE_EXTRA_PACKAGES="$(VM_PACKAGES)" $(SANDBOX_HOSTS)/engine.sh install
 

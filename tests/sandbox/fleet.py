@@ -71,8 +71,13 @@ def ssh_key():
     """The fleet's SSH key pair under .sandbox/ssh (one per sandbox, like an operator's key)."""
     key = STATE / "ssh" / "id_ed25519"
     if not key.exists():
+        import fcntl
         key.parent.mkdir(parents=True, exist_ok=True)
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hybridfleet-sandbox", "-f", str(key)])
+        # Parallel test workers and fleets share the key: only one may create it.
+        with open(key.parent / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not key.exists():
+                run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hybridfleet-sandbox", "-f", str(key)])
     return key
 
 

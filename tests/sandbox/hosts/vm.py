@@ -8,6 +8,7 @@ reaches this machine's loopback services (emulator, mirror) at 10.0.2.2. State l
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from tests.sandbox.settings import REPO, STATE
 
 VMS = STATE / "vms"
 BUILD = REPO / "tests" / "sandbox" / "hosts" / "build-vm-image.sh"
+ENGINE = REPO / "tests" / "sandbox" / "hosts" / "engine.sh"
+TOOLS = ("qemu-system-x86", "e2fsprogs")  # Debian packages; mk/sandbox.mk's vm-tools installs the same
 GUEST_SEES_HOST_AS = "10.0.2.2"  # QEMU user networking's address for this machine
 MEMORY_MB = int(os.environ.get("VM_MEMORY_MB", "1536"))
 BOOT_TIMEOUT = int(os.environ.get("VM_BOOT_TIMEOUT", "420"))
@@ -98,9 +101,17 @@ def _boot(name, image_dir, disk, port, console, pidfile):
     ], check=True)
 
 
+def ensure_tools():
+    """QEMU and e2fsprogs on this machine (a fresh CI machine has neither QEMU nor debugfs use yet)."""
+    if not (shutil.which("qemu-system-x86_64") and shutil.which("debugfs") and shutil.which("mkfs.ext4")):
+        subprocess.run([str(ENGINE), "install"], check=True,
+                       env=dict(os.environ, ENGINE_EXTRA_PACKAGES=" ".join(TOOLS)))
+
+
 def up(fleet, count, distros):
     """Boot `count` VMs (sequentially: TCG on two cores has no room for parallel boots)."""
     from tests.sandbox.fleet import log, run, ssh_key, ssh_options
+    ensure_tools()
     VMS.mkdir(parents=True, exist_ok=True)
     key = ssh_key()
     first = max([h.number for h in fleet.hosts()] + [0]) + 1
