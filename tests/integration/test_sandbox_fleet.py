@@ -7,6 +7,7 @@ The tests in this module run in order on one enrolled host (module-scoped fixtur
 operator's session; each asserts one observable outcome.
 """
 import json
+import time
 
 import pytest
 
@@ -94,7 +95,7 @@ def host(test_fleet, aws, host_emulator, mirror):
 
 
 def test_registration_errors_carry_the_agents_text(test_fleet, aws, host_emulator, mirror, host):
-    """Wrong code and an exhausted activation fail with a non-zero exit and the real error text."""
+    """Wrong code, exhausted and expired activations fail with a non-zero exit and the real error text."""
     ssm = aws[0]
     activation_id, code = new_activation(ssm, limit=1)
     host.exec("cp -a /var/lib/amazon/ssm /tmp/ssm-backup")  # keep the host's real registration
@@ -108,6 +109,12 @@ def test_registration_errors_carry_the_agents_text(test_fleet, aws, host_emulato
         exhausted = register_ssm(host, activation_id, code, check=False)
         assert exhausted.returncode != 0
         assert "registration limit" in exhausted.stdout
+        # An activation past its expiry date (a few seconds from now, then wait).
+        short = ssm.create_activation(IamRole=ROLE, RegistrationLimit=1, ExpirationDate=time.time() + 3)
+        time.sleep(4)
+        expired = register_ssm(host, short["ActivationId"], short["ActivationCode"], check=False)
+        assert expired.returncode != 0
+        assert "with AWS SSM. ActivationExpired" in expired.stdout
     finally:
         host.exec("rm -rf /var/lib/amazon/ssm && cp -a /tmp/ssm-backup /var/lib/amazon/ssm")
 
