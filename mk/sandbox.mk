@@ -22,7 +22,7 @@ BRIDGE_GW = $(shell docker network inspect bridge -f '{{(index .IPAM.Config 0).G
 export EMULATOR_PORT MIRROR_PORT
 export SANDBOX_DIR := $(abspath $(SANDBOX))
 
-.PHONY: docker-up docker-down vm-tools images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
+.PHONY: test-vm docker-up docker-down vm-tools images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
         sandbox-emulator sandbox-up sandbox-down sandbox-status
 
 docker-up:  ## install docker.io/debootstrap if missing and start a Docker engine if none runs
@@ -89,3 +89,6 @@ sandbox-status:  ## what of the sandbox runs
 	@$(SANDBOX_SERVICE) status emulator; $(SANDBOX_SERVICE) status mirror
 	@$(SANDBOX_HOSTS)/engine.sh status
 	@$(PYTHON) -m tests.sandbox.fleet list 2>/dev/null || true
+
+test-vm: venv docker-up vm-tools  ## the slow real-kernel VM host test (QEMU TCG; not part of `make test`)
+	$(PYTEST) tests/integration/test_sandbox_fleet.py -q -m vm $(PYTEST_ARGS)

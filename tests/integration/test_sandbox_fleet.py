@@ -255,8 +255,12 @@ def test_the_mirror_logged_each_download_with_its_bytes(host, mirror, sandbox_pa
 
 
 @pytest.mark.vm
-def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(test_fleet, host_emulator, mirror):
+def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror):
     """KIND=vm: Debian's own kernel under QEMU, unlike the containers that share this machine's."""
+    markexpr = request.config.getoption("-m") or ""
+    if "vm" not in markexpr or "not vm" in markexpr:
+        # Several minutes under TCG (image build + boot): only when asked for, and said so in -ra.
+        pytest.skip("real-kernel VM test runs only when selected: make test-vm (pytest -m vm)")
     (vm,) = test_fleet.up(1, "bookworm", kind="vm")
     assert vm.exec("uname -r").stdout.strip().endswith("-amd64")
     assert vm.exec("stat -fc %T /sys/fs/cgroup").stdout.strip() == "cgroup2fs"

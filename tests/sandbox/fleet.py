@@ -101,7 +101,10 @@ class Host:
         if self.kind == "vm":
             run(["scp"] + ssh_options() + ["-P", str(self.port), str(src), "root@%s:%s" % (self.address, dest)])
         else:
-            run(["docker", "cp", str(src), "%s:%s" % (self.name, dest)])
+            # Not `docker cp`: it writes below the tmpfs mounts (/tmp, /run), where the host cannot see it.
+            with open(src, "rb") as data:
+                subprocess.run(["docker", "exec", "-i", self.name, "sh", "-c", 'cat > "$1"', "put", str(dest)],
+                               stdin=data, check=True, stdout=subprocess.DEVNULL)
 
 
 def ssh_options():
