@@ -29,8 +29,16 @@ install_missing() {
     if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
         apt-get update -qq
     fi
-    # policy-rc.d keeps the package from starting a system dockerd we did not ask for.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Keep the package's init script from starting a system dockerd (data root /var/lib/docker) that
+    # nobody would stop: a temporary policy-rc.d, unless the machine already has one.
+    local policy=/usr/sbin/policy-rc.d own_policy=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; own_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || { [ -n "$own_policy" ] && rm -f "$policy"; exit 1; }
+    [ -n "$own_policy" ] && rm -f "$policy"
+    return 0
 }
 
 engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
