@@ -95,7 +95,8 @@ def host(test_fleet, aws, host_emulator, mirror):
 
 
 def test_registration_errors_carry_the_agents_text(test_fleet, aws, host_emulator, mirror, host):
-    """Wrong code, exhausted and expired activations fail with a non-zero exit and the real error text."""
+    """Wrong code, exhausted and expired activations fail with a non-zero exit and the real error text;
+    `-register -clear` removes a registration."""
     ssm = aws[0]
     activation_id, code = new_activation(ssm, limit=1)
     host.exec("cp -a /var/lib/amazon/ssm /tmp/ssm-backup")  # keep the host's real registration
@@ -115,6 +116,10 @@ def test_registration_errors_carry_the_agents_text(test_fleet, aws, host_emulato
         expired = register_ssm(host, short["ActivationId"], short["ActivationCode"], check=False)
         assert expired.returncode != 0
         assert "with AWS SSM. ActivationExpired" in expired.stdout
+        # `-register -clear` alone removes the registration, as AWS documents for re-registering.
+        cleared = host.exec("amazon-ssm-agent -register -clear", check=False)
+        assert cleared.returncode == 0
+        assert host.exec("test -e /var/lib/amazon/ssm/registration", check=False).returncode != 0
     finally:
         host.exec("rm -rf /var/lib/amazon/ssm && cp -a /tmp/ssm-backup /var/lib/amazon/ssm")
 
