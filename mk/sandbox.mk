@@ -28,13 +28,8 @@ export SANDBOX_DIR := $(abspath $(SANDBOX))
 docker-up:  ## install docker.io/debootstrap if missing and start a Docker engine if none runs
 	@$(SANDBOX_HOSTS)/engine.sh up
 
-# Stopping dockerd kills every host on it, so it is left up while any fleet's hosts run
-# (`make sandbox-up`, molecule, a test in another shell); FORCE=1 stops it anyway.
 docker-down:  ## stop the dockerd the sandbox started (kept while any sandbox hosts run, unless FORCE=1)
-	@running="$$(docker ps -q --filter label=io.hybridfleet.sandbox 2>/dev/null)"; \
-	if [ -n "$$running" ] && [ "$(FORCE)" != 1 ]; then \
-	  echo "engine: $$(echo $$running | wc -w) sandbox host(s) still run (make hosts-down / sandbox-down, or FORCE=1); leaving dockerd up"; \
-	else $(SANDBOX_HOSTS)/engine.sh down; fi
+	@FORCE=$(FORCE) $(SANDBOX_HOSTS)/engine.sh down
 
 images: docker-up venv  ## build (or reuse) the host images for DISTROS
 	@$(PYTHON) -m tests.sandbox.fleet images --distros $(DISTROS)

@@ -2,7 +2,8 @@
 # Docker engine for the sandbox: install Debian's docker.io/debootstrap when missing, start a
 # dockerd when none answers, and stop only the dockerd this script started.
 #   engine.sh up     install if needed, start if needed (idempotent)
-#   engine.sh down   stop the dockerd recorded in .sandbox/dockerd.pid (if we started one)
+#   engine.sh down   stop the dockerd recorded in .sandbox/dockerd.pid (if we started one and no
+#                    sandbox host runs on it; FORCE=1 overrides)
 #   engine.sh install  only install the packages
 #   engine.sh status   say whether an engine answers and who started it
 # CI runs on a fresh machine as root with no services, so nothing here may assume a running engine.
@@ -65,6 +66,13 @@ start() {
 stop() {
     [ -f "$PIDFILE" ] || { log "no dockerd started by the sandbox"; return 0; }
     local pid; pid="$(cat "$PIDFILE")"
+    # Stopping dockerd kills every host on it: while any fleet's hosts run (sandbox-up, molecule, a
+    # test session in another shell), leave it up. FORCE=1 stops it anyway.
+    local running; running="$(docker ps -q --filter label=io.hybridfleet.sandbox 2>/dev/null || true)"
+    if [ -n "$running" ] && [ "${FORCE:-0}" != 1 ]; then
+        log "$(echo "$running" | wc -w) sandbox host(s) still run (make hosts-down / sandbox-down, or FORCE=1); leaving dockerd up"
+        return 0
+    fi
     if kill -0 "$pid" 2>/dev/null; then
         log "stopping dockerd (pid $pid)"
         kill -TERM "$pid"
