@@ -31,17 +31,19 @@ def test_build_and_install_into_fresh_path(tmp_path):
     assert not [n for n in names if n.startswith((".venv", ".sandbox", ".build", "tests/sandbox"))]
 
     fresh = tmp_path / "collections"
+    # Only the fresh path and the ansible package's bundled collections (amazon.aws) may be seen,
+    # never this checkout, or the install would be a no-op.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(fresh))
     # --offline: no Galaxy server is reachable; amazon.aws comes from the ansible package.
-    run(str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(fresh), str(tarballs[0]))
+    run(str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(fresh), str(tarballs[0]), env=env)
     installed = fresh / "ansible_collections" / "hybridfleet" / "ecs_anywhere"
     assert (installed / "MANIFEST.json").is_file()
 
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(fresh))
     listing = run(str(BIN / "ansible-galaxy"), "collection", "list", "hybridfleet.ecs_anywhere",
                   "--format", "json", env=env)
     found = json.loads(listing.stdout)
     assert any("hybridfleet.ecs_anywhere" in cols and cols["hybridfleet.ecs_anywhere"]["version"] == "0.1.0"
                for cols in found.values()), found
-    runtime = run(str(BIN / "ansible"), "localhost", "-m", "ansible.builtin.debug",
-                  "-a", "msg={{ lookup('ansible.builtin.config', 'COLLECTIONS_PATHS') }}", env=env)
-    assert str(fresh) in runtime.stdout
+    # The installed copy is the one ansible uses, and its modules load and document themselves.
+    doc = run(str(BIN / "ansible-doc"), "--json", "hybridfleet.ecs_anywhere.ssm_activation", env=env)
+    assert str(fresh) in json.loads(doc.stdout)["hybridfleet.ecs_anywhere.ssm_activation"]["doc"]["filename"]
