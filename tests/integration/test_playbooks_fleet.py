@@ -8,8 +8,11 @@ enrolled. The tests depend on each other's outcome and run in file order.
 """
 import json
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
     CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
@@ -150,6 +153,13 @@ def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, san
     docker("start", lost.name)
     wait_until("systemd on %s" % lost.name, lambda: lost.exec("systemctl is-system-running --wait", check=False)
                .stdout.strip() in ("running", "degraded"), timeout=120)
+    # A restarted container may get another address on the bridge: update the inventory, as an
+    # operator would update DNS.
+    address = subprocess.run(["docker", "inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", lost.name],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    data = yaml.safe_load(Path(inventory).read_text())
+    data["all"]["children"]["ecs_anywhere"]["hosts"][lost.name]["ansible_host"] = address
+    Path(inventory).write_text(yaml.safe_dump(data, sort_keys=False))
     before = len(activations_report(pb_emulator))
     result = run_playbook("register", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"])
     assert result.rc == 0, result.tail
