@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
-    activations_report, container_instances, pb_emulator, pb_fleet, sandbox_versions, xfail_on_known_ssm_clear_defect)
+    activations_report, container_instances, pb_emulator, pb_fleet, sandbox_versions)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet  # noqa: F401
 from tests.conftest import COLLECTIONS_ROOT
 from tests.sandbox import settings
@@ -85,7 +85,6 @@ def test_agent_update_through_ansible_runner(pb_fleet, pb_emulator, private_data
 def test_drain_and_deregister_through_ansible_runner(pb_fleet, pb_emulator, private_data_dir):
     (host,), _ = pb_fleet
     run, out = run_job(private_data_dir, "drain_and_deregister.yml", BASE, limit=host.name)
-    xfail_on_known_ssm_clear_defect(run.rc, out)
     assert (run.status, run.rc) == ("successful", 0), out[-5000:]
     assert container_instances(pb_emulator) == []
     assert host.exec("test -e /var/lib/amazon/ssm/registration", check=False).returncode != 0

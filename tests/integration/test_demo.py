@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from test_playbooks_harness import xfail_on_known_ssm_clear_defect
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.hosts
@@ -46,8 +45,6 @@ def test_make_demo_from_a_clean_checkout(checkout):
         proc = subprocess.run(["make", "--no-print-directory", "demo"], cwd=checkout, env=env, capture_output=True,
                               text=True, timeout=1500)
         out = proc.stdout + proc.stderr
-        drain_log = checkout / ".sandbox" / "demo-5-drain.log"
-        xfail_on_known_ssm_clear_defect(proc.returncode, drain_log.read_text() if drain_log.exists() else "")
         assert proc.returncode == 0, out[-8000:]
         for number, word in ((1, "register"), (2, "fleet"), (3, "agent_update"), (4, "EXTERNAL service"),
                              (5, "drain_and_deregister"), (6, "fleet")):

@@ -16,7 +16,7 @@ import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
     CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
-    recap, run_playbook, sandbox_versions, xfail_on_known_ssm_clear_defect)
+    recap, run_playbook, sandbox_versions)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.hosts
@@ -103,7 +103,6 @@ def test_drain_and_deregister_moves_the_tasks(pb_fleet, pb_emulator):
     assert any(t["containerInstanceArn"] == victim_arn for t in running())
 
     result = run_playbook("drain_and_deregister", inventory, pb_emulator, "--limit", victim.name)
-    xfail_on_known_ssm_clear_defect(result.rc, result.stdout)
     assert result.rc == 0, result.tail
     assert "ASYNC POLL" in result.stdout or "ASYNC OK" in result.stdout  # progress of the drain wait
     # Its tasks moved: the service runs 3 tasks again, none on the drained host.

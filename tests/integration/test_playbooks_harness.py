@@ -145,14 +145,3 @@ def managed_instances(emulator):
 def docker(action, name):
     subprocess.run(["docker", action, name], check=True, capture_output=True, timeout=120)
 
-
-# A known defect outside the playbooks (.build/role-requests.md): ssm_agent state=absent runs
-# `amazon-ssm-agent -register -clear`, which the sandbox's stand-in agent answers with exit 1.
-# Tests that hit exactly this mark themselves xfail; any other failure still fails them.
-KNOWN_SSM_CLEAR_DEFECT = '"cmd": ["/usr/bin/amazon-ssm-agent", "-register", "-clear"]'
-
-
-def xfail_on_known_ssm_clear_defect(rc, output):
-    if rc != 0 and KNOWN_SSM_CLEAR_DEFECT in output and "missing -code -id -region" in output:
-        pytest.xfail("ssm_agent state=absent runs `amazon-ssm-agent -register -clear`, which the sandbox's stand-in "
-                     "agent rejects (exit 1); reported in .build/role-requests.md")
