@@ -92,8 +92,10 @@ emulator-stop:  ## stop the background emulator
 	  kill $$(cat $(SANDBOX)/emulator.pid) 2>/dev/null || true; rm -f $(SANDBOX)/emulator.pid; echo "emulator stopped"; \
 	fi
 
-demo: venv collection-link emulator  ## the main job, in the local sandbox
-	AWS_ENDPOINT_URL=$(EMULATOR_URL) $(PYTHON) -m tests.sandbox.demo --endpoint $(EMULATOR_URL)
+# The sandbox stays up afterwards so the user can explore it; `make sandbox-down` removes it.
+demo: venv collection-link  ## the main job in the local sandbox: enroll, update, drain 3 hosts
+	$(MAKE) --no-print-directory sandbox-up N=$(N)
+	$(PYTHON) -m tests.sandbox.demo
 
 test-suites: unit lint sanity emulator-tests integration
 
