@@ -25,7 +25,7 @@ def test_build_and_install_into_fresh_path(tmp_path):
     manifest = json.loads(tarfile.open(tarballs[0]).extractfile("MANIFEST.json").read())
     info = manifest["collection_info"]
     assert info["namespace"] == "hybridfleet" and info["name"] == "ecs_anywhere"
-    assert info["dependencies"] == {"amazon.aws": ">=10.0.0"}
+    assert info["dependencies"] == {"amazon.aws": ">=10.0.0", "community.general": ">=9.0.0"}
     assert "meta/runtime.yml" in names
     # Developer-only state must never ship.
     assert not [n for n in names if n.startswith((".venv", ".sandbox", ".build", "tests/sandbox"))]
