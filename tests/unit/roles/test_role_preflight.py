@@ -21,10 +21,10 @@ def preflight(role):
 @pytest.mark.parametrize("role", ["docker_engine", "ssm_agent", "ecs_agent"])
 def test_unsupported_platform_fails_preflight(tmp_path, role):
     hosts = {name: {"facts": f, "ecs_agent_cluster": "c1"} for name, f in UNSUPPORTED.items()}
-    _, out = run_playbook(tmp_path, hosts, [preflight(role)], expect_rc=2)
+    dummy, out = run_playbook(tmp_path, hosts, [preflight(role)], expect_rc=2)
     for name, f in UNSUPPORTED.items():
-        expected = "%s does not support %s %s on %s" % (role, f["distribution"], f["distribution_major_version"],
-                                                      f["architecture"])
+        expected = "%s does not support %s %s on %s" % (
+            role, f["distribution"], f["distribution_major_version"], f["architecture"])
         assert expected in out, out
         assert "Supported: Debian 11-13, Ubuntu 20.04-24.04" in out
     stats = recap(out)
@@ -41,7 +41,7 @@ def test_preflight_rejects_bad_settings(tmp_path):
         "gpu_without_driver": {"facts": base, "ecs_agent_cluster": "c1", "ecs_agent_enable_gpu": True},
         "good": {"facts": base, "ecs_agent_cluster": "c1"},
     }
-    _, out = run_playbook(tmp_path, hosts, [preflight("ecs_agent")], expect_rc=2)
+    dummy, out = run_playbook(tmp_path, hosts, [preflight("ecs_agent")], expect_rc=2)
     assert "ecs_agent_cluster is required (got ''" in out
     assert "nvidia-smi was not found on gpu_without_driver" in out
     stats = recap(out)
@@ -53,6 +53,6 @@ def test_preflight_rejects_bad_settings(tmp_path):
 def test_docker_source_not_available(tmp_path):
     hosts = {"al2023": {"facts": PLATFORMS["al2023_arm"], "docker_engine_install_source": "docker"},
              "sles": {"facts": PLATFORMS["leap15"], "docker_engine_install_source": "docker"}}
-    _, out = run_playbook(tmp_path, hosts, [preflight("docker_engine")], expect_rc=2)
+    dummy, out = run_playbook(tmp_path, hosts, [preflight("docker_engine")], expect_rc=2)
     assert "which Amazon does not support (supported: distro, none)" in out
     assert "the docker source needs docker_engine_repo_url here" in out

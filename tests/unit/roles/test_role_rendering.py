@@ -5,7 +5,6 @@ These cover the RPM-family, Ubuntu, SUSE, Amazon Linux, Fedora and aarch64 paths
 sandbox host can run. One playbook run resolves all platforms (see conftest.py).
 """
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -85,7 +84,7 @@ def rendered(tmp_path_factory):
     hosts.update(VARIANTS)
     tasks = [include_role_vars("ssm_agent"), include_role_vars("ecs_agent"), include_role_vars("docker_engine"),
              dump_task(DUMP)]
-    dumps, _ = run_playbook(tmp_path_factory.mktemp("render"), hosts, tasks)
+    dumps, dummy = run_playbook(tmp_path_factory.mktemp("render"), hosts, tasks)
     assert set(dumps) == set(hosts)
     return dumps
 
@@ -194,7 +193,7 @@ def test_ecs_config_full(rendered):
 
 
 def test_ecs_config_region_from_collection_var(rendered):
-    cfg, _ = _ecs_config(rendered["cn_debian12"]["ecs"]["config"])
+    cfg, dummy = _ecs_config(rendered["cn_debian12"]["ecs"]["config"])
     assert cfg["AWS_DEFAULT_REGION"] == "cn-north-1"
 
 

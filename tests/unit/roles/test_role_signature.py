@@ -7,7 +7,6 @@ the run fails, the cached package is deleted and nothing reaches the host.
 """
 import functools
 import http.server
-import os
 import subprocess
 import threading
 
@@ -96,7 +95,7 @@ def fetch(tmp_path, role, base_url, keys, hosts):
          "ansible.builtin.include_role": {"name": "hybridfleet.ecs_anywhere." + role,
                                           "tasks_from": "download_controller.yml"}},
     ]
-    _, out = run_playbook(tmp_path, inventory, tasks, expect_rc=None)
+    dummy, out = run_playbook(tmp_path, inventory, tasks, expect_rc=None)
     return out
 
 
@@ -129,7 +128,7 @@ def test_good_signature_installs(tmp_path, mirror, keys, role):
                                        ("ssm_agent", "no_signature"), ("ecs_agent", "tampered")])
 def test_bad_signature_fails_closed(tmp_path, mirror, keys, role, case):
     root, url = mirror
-    path, suffix, _ = ROLES[role]
+    path, suffix, dummy = ROLES[role]
     signer = {"tampered": keys["A"], "unpinned_key": keys["B"], "no_signature": None}[case]
     publish(root, path, b"payload", signer, suffix, tamper=(case == "tampered"))
     out = fetch(tmp_path, role, url, keys, {"debian12": PLATFORMS["debian12"], "debian12_b": PLATFORMS["debian12"]})
