@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
-    CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
-    recap, run_playbook, sandbox_versions)
+    ANSIBLE_PLAYBOOK, CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
+    playbook_env, recap, run_playbook, sandbox_versions)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.hosts
@@ -61,6 +61,46 @@ def test_register_enrolls_the_fleet(pb_fleet, pb_emulator, sandbox_versions):
     policies = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="ecsAnywhereRole")["AttachedPolicies"]}
     assert policies == {"AmazonSSMManagedInstanceCore", "AmazonEC2ContainerServiceforEC2Role"}
 
+
+
+def test_fleet_inventory_shows_the_registered_hosts_and_reaches_them(pb_fleet, pb_emulator):
+    """The `fleet` inventory of what register enrolled: the live fleet, grouped, reachable over SSH."""
+    hosts, inventory = pb_fleet
+    directory = Path(inventory).parent / "fleet-inventory"
+    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    source = directory / "demo.fleet.yml"
+    source.write_text(yaml.safe_dump({"plugin": "hybridfleet.ecs_anywhere.fleet", "regions": ["us-east-1"],
+                                      "clusters": [CLUSTER], "endpoint_url": pb_emulator.url}))
+    ssh_vars = yaml.safe_load(Path(inventory).read_text())["all"]["children"]["ecs_anywhere"]["vars"]
+    (directory / "group_vars" / "all.yml").write_text(yaml.safe_dump(
+        {k: ssh_vars[k] for k in ("ansible_user", "ansible_ssh_private_key_file", "ansible_ssh_common_args",
+                                  "ansible_python_interpreter")}))
+    env = playbook_env(pb_emulator)
+    env["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "1"
+
+    def tool(name, *args):
+        return subprocess.run([str(Path(ANSIBLE_PLAYBOOK).parent / name), "-i", str(source)] + list(args), env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+
+    listed = tool("ansible-inventory", "--list")
+    assert listed.returncode == 0, listed.stderr
+    # ansible-inventory marks values from the plugin as unsafe: {"__ansible_unsafe": value}.
+    hostvars = {name: {k: v["__ansible_unsafe"] if isinstance(v, dict) and "__ansible_unsafe" in v else v
+                       for k, v in hv.items()}
+                for name, hv in json.loads(listed.stdout)["_meta"]["hostvars"].items()}
+    by_address = {hv["ssm_ip_address"]: name for name, hv in hostvars.items()}
+    assert set(by_address) == {h.address for h in hosts}
+    for name in by_address.values():
+        assert hostvars[name]["ansible_host"] == hostvars[name]["ssm_ip_address"]
+        assert (hostvars[name]["ecs_cluster"], hostvars[name]["ecs_status"]) == (CLUSTER, "ACTIVE")
+
+    graph = tool("ansible-inventory", "--graph", "ecs_cluster_hybrid_cluster")
+    assert graph.returncode == 0, graph.stderr
+    assert all("--" + name in graph.stdout for name in by_address.values()), graph.stdout
+
+    ping = tool("ansible", "ssm_ping_online:&ecs_status_active", "-m", "ansible.builtin.ping", "-o")
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    assert ping.stdout.count("SUCCESS") == len(hosts), ping.stdout
 
 def test_agent_update_rolls_to_the_newer_version(pb_fleet, pb_emulator, sandbox_versions):
     hosts, inventory = pb_fleet
