@@ -89,11 +89,11 @@ options:
     default: true
 notes:
   - Host variables - C(ssm_instance_id), C(ssm_name), C(ssm_ping_status), C(ssm_last_ping_date_time), C(ssm_ip_address),
-    C(ssm_computer_name), C(ssm_platform_type), C(ssm_platform_name), C(ssm_platform_version), C(ssm_agent_version),
+    C(ssm_computer_name), C(ssm_platform_type), C(ssm_platform_name), C(ssm_platform_version), C(ssm_agent_running_version),
     C(ssm_is_latest_version), C(ssm_registration_date), C(ssm_activation_id), C(ssm_iam_role), C(ssm_region),
     C(ssm_tags) (with O(include_ssm_tags)).
   - For hosts with a container instance - C(ecs_cluster), C(ecs_container_instance_arn), C(ecs_container_instance_id),
-    C(ecs_status), C(ecs_status_reason), C(ecs_agent_connected), C(ecs_agent_version), C(ecs_docker_version),
+    C(ecs_status), C(ecs_status_reason), C(ecs_agent_connected), C(ecs_agent_running_version), C(ecs_docker_version),
     C(ecs_running_tasks_count), C(ecs_pending_tasks_count), C(ecs_registered_cpu), C(ecs_registered_memory),
     C(ecs_remaining_cpu), C(ecs_remaining_memory), C(ecs_registered_at), C(ecs_attributes), C(ecs_tags),
     C(ecs_duplicate_container_instance_arns).
@@ -116,10 +116,10 @@ tag_filters:
   site: lyon
 hostnames: [computer_name, ip_address]
 keyed_groups:
-  - key: ecs_agent_version
+  - key: ecs_agent_running_version
     prefix: ecs_agent
 groups:
-  behind_agent: ecs_agent_version is defined and ecs_agent_version is version('1.106.0', '<')
+  behind_agent: ecs_agent_running_version is defined and ecs_agent_running_version is version('1.106.0', '<')
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible/fleet

@@ -87,7 +87,7 @@ def test_inventory_of_1000_hosts_is_complete_and_costs_pages_not_hosts(emulator,
     assert host["ecs_cluster"] == "beta" and host["ecs_status"] == "ACTIVE" and host["ecs_agent_connected"] is True
     assert host["ecs_container_instance_arn"] == fleet_1000["beta"]["container_instance_arns"][7]
     described = ssm_client.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [lost]}])["InstanceInformationList"][0]
-    assert host["ssm_agent_version"] == described["AgentVersion"]
+    assert host["ssm_agent_running_version"] == described["AgentVersion"]
     assert host["ssm_computer_name"] == described["ComputerName"] == "seed-beta-0008"
     assert host["ecs_attributes"]["ecs.os-type"] == "linux"
     assert isinstance(host["ecs_registered_cpu"], int) and isinstance(host["ecs_remaining_memory"], int)
@@ -100,7 +100,7 @@ def test_hosts_without_container_instance_or_agent_are_grouped(emulator, tmp_pat
     gone = fleet["container_instance_arns"][0]
     ecs.deregister_container_instance(cluster="alpha", containerInstance=gone, force=True)
     path = write_inventory(tmp_path, clusters=["alpha"], hostnames=["instance_id"], ansible_host_from="none",
-                           keyed_groups=[{"key": "ecs_agent_version", "prefix": "agent"}],
+                           keyed_groups=[{"key": "ecs_agent_running_version", "prefix": "agent"}],
                            groups={"arm": "ecs_attributes is defined and ecs_attributes['ecs.cpu-architecture'] == 'arm64'"},
                            compose={"site": "'lab-' ~ ssm_computer_name[-2:]"})
 
@@ -111,7 +111,7 @@ def test_hosts_without_container_instance_or_agent_are_grouped(emulator, tmp_pat
     assert members(inventory, "ecs_cluster_alpha") == set(ids[1:])
     assert "ansible_host" not in inventory["_meta"]["hostvars"][ids[1]]
     assert inventory["_meta"]["hostvars"][ids[1]]["site"] == "lab-02"
-    versions = {inventory["_meta"]["hostvars"][i]["ecs_agent_version"] for i in ids[1:]}
+    versions = {inventory["_meta"]["hostvars"][i]["ecs_agent_running_version"] for i in ids[1:]}
     assert {g for g in inventory if g.startswith("agent_")} == {"agent_" + v.replace(".", "_") for v in versions}
     arm = {i for i in ids[1:] if inventory["_meta"]["hostvars"][i]["ecs_attributes"]["ecs.cpu-architecture"] == "arm64"}
     assert arm and members(inventory, "arm") == arm
@@ -197,7 +197,7 @@ def test_worked_example_inventory_parses_and_builds_its_groups(emulator, tmp_pat
 
     hostvars = inventory["_meta"]["hostvars"]
     assert members(inventory, "ecs_cluster_hybrid_cluster") == set(hostvars) and len(hostvars) == len(fleet["managed_instance_ids"])
-    outdated = {h for h, v in hostvars.items() if tuple(map(int, v["ecs_agent_version"].split("."))) < (1, 106, 0)}
+    outdated = {h for h, v in hostvars.items() if tuple(map(int, v["ecs_agent_running_version"].split("."))) < (1, 106, 0)}
     assert outdated and members(inventory, "ecs_agent_outdated") == outdated
     for name, hv in hostvars.items():
-        assert name in members(inventory, "ecs_agent_" + hv["ecs_agent_version"].replace(".", "_"))
+        assert name in members(inventory, "ecs_agent_" + hv["ecs_agent_running_version"].replace(".", "_"))

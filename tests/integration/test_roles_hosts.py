@@ -75,7 +75,7 @@ class Roles:
                     "content": "{{ {'mi': ssm_agent_managed_instance_id | default(''),"
                                " 'arn': ecs_agent_container_instance_arn | default(''),"
                                " 'previous_arn': ecs_agent_previous_container_instance_arn | default(''),"
-                               " 'version': ecs_agent_version | default('')} | to_json }}"},
+                               " 'version': ecs_agent_running_version | default('')} | to_json }}"},
                 "delegate_to": "localhost", "become": False}],
         }]
         playbook = self.tmp / (name + ".yml")

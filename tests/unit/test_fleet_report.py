@@ -18,9 +18,9 @@ COLLECTIONS = REPO / ".build" / "collections"
 
 def host(instance_id, cluster=None, status="ACTIVE", connected=True, version=None, ping="Online"):
     hv = {"ssm_instance_id": instance_id, "ssm_ping_status": ping, "ssm_ip_address": "192.0.2.1", "ssm_computer_name": instance_id,
-          "ssm_region": "eu-west-1", "ssm_agent_version": "3.3.1957.0", "ansible_connection": "local"}
+          "ssm_region": "eu-west-1", "ssm_agent_running_version": "3.3.1957.0", "ansible_connection": "local"}
     if cluster:
-        hv.update(ecs_cluster=cluster, ecs_status=status, ecs_agent_connected=connected, ecs_agent_version=version,
+        hv.update(ecs_cluster=cluster, ecs_status=status, ecs_agent_connected=connected, ecs_agent_running_version=version,
                   ecs_running_tasks_count=1, ecs_pending_tasks_count=0)
     return hv
 

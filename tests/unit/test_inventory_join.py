@@ -75,7 +75,7 @@ def test_host_vars_carry_ssm_and_ecs_fields():
     assert hv["ssm_last_ping_date_time"].startswith("2026-01-02T03:04:05")
     assert "ssm_tags" not in hv  # not read unless include_ssm_tags
     assert hv["ecs_cluster"] == "blue" and hv["ecs_status"] == "ACTIVE" and hv["ecs_agent_connected"] is False
-    assert hv["ecs_agent_version"] == "1.106.0"
+    assert hv["ecs_agent_running_version"] == "1.106.0"
     assert (hv["ecs_running_tasks_count"], hv["ecs_pending_tasks_count"]) == (2, 1)
     assert (hv["ecs_registered_cpu"], hv["ecs_registered_memory"], hv["ecs_remaining_cpu"], hv["ecs_remaining_memory"]) == (2048, 3904, 1024, 1000)
     assert hv["ecs_attributes"] == {"ecs.os-type": "linux", "ecs.capability.external": None}
