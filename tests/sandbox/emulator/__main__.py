@@ -37,6 +37,8 @@ def parse_args(argv=None):
     parser.add_argument("--default-region", default=defaults.default_region,
                         help="region for unsigned calls that name none")
     parser.add_argument("--state-dir", type=Path, help="directory for emulator.json (pid, urls) while running")
+    parser.add_argument("--state-file", type=Path, metavar="PATH",
+                        help="keep the account's state across restarts: read on start when present, written on shutdown")
     parser.add_argument("--log-level", default="INFO", help="stderr log level (DEBUG logs every request)")
     return parser.parse_args(argv)
 
@@ -51,7 +53,11 @@ def main(argv=None):
 
     config = Config(heartbeat_timeout=args.heartbeat_timeout, drain_delay=args.drain_delay,
                     agent_connected_window=args.agent_connected_window, default_region=args.default_region)
-    listeners = Listeners(Emulator(config), [(args.host, args.port)] + args.listen)
+    emulator = Emulator(config)
+    if args.state_file:
+        from . import persist
+        persist.load(emulator, args.state_file)
+    listeners = Listeners(emulator, [(args.host, args.port)] + args.listen)
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
@@ -65,6 +71,8 @@ def main(argv=None):
     stopped.wait()
     logging.getLogger("emulator").info("shutting down")
     listeners.stop()
+    if args.state_file:
+        persist.save(emulator, args.state_file)
     if info is not None:
         info.unlink(missing_ok=True)
     return 0
