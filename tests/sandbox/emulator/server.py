@@ -76,10 +76,11 @@ class Emulator:
                 response = self.moto.forward(req)
             return response.status, response.headers, response.body
         self.stats.count(req.stats_name)
-        latency = self.faults.latency_seconds()
+        faulted = self.faults.applies_to(environ.get("HTTP_USER_AGENT"))
+        latency = self.faults.latency_seconds() if faulted else 0
         if latency:
             time.sleep(latency)  # outside the lock: latency must not serialise other clients
-        if self.faults.should_throttle():
+        if faulted and self.faults.should_throttle():
             return self._error(req, AwsError("ThrottlingException" if req.protocol == "json" else "Throttling",
                                              "Rate exceeded"))
         service = self.services.get(req.service)
