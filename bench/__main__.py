@@ -5,7 +5,9 @@ not run keeps its figures from the earlier run, with that run's own date, commit
 bench/results.md. Exits non-zero when a check fails (a no-change re-run that changed something)."""
 import argparse
 import json
+import signal
 import sys
+import time
 
 from bench import report
 from bench.common import REPO, context, load, log
@@ -23,15 +25,19 @@ def main(argv=None):
     parser.add_argument("--sizes", type=numbers, default=[100, 1000, 5000], help="seeded fleet sizes for the API part")
     parser.add_argument("--hosts", type=numbers, default=[1, 3, 6], help="host counts for the enrollment part")
     parser.add_argument("--output", default=str(RESULTS), help="where results.json goes (results.md beside it)")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite results.md from results.json")
     args = parser.parse_args(argv)
+    # Interrupted or killed: still stop the emulator, mirror and hosts the parts started (their finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = {}
     try:
         results = json.loads(open(args.output).read())
     except (OSError, ValueError):
         pass
-    parts = ["api", "hosts"] if args.part == "all" else [args.part]
+    parts = [] if args.report_only else ["api", "hosts"] if args.part == "all" else [args.part]
     failures = []
     for part in parts:
+        started = time.monotonic()
         meta = context()
         log("part %s: load average %s" % (part, meta["load_average_start"]))
         if part == "api":
@@ -43,7 +49,10 @@ def main(argv=None):
             failures.extend(figures.get("failures", []))
         meta["load_average_end"] = load()
         results[part] = dict(meta=meta, **figures)
+        results[part]["meta"]["seconds"] = round(time.monotonic() - started, 1)
         report.write(results, args.output)  # after each part, so a later failure keeps what was measured
+    if not parts:
+        report.write(results, args.output)
     print(report.markdown(results))
     for failure in failures:
         log("FAILED: %s" % failure)

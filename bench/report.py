@@ -10,8 +10,9 @@ def table(header, rows):
 
 
 def meta_line(meta):
-    return ("Run %s on commit %s%s, %s CPUs, load average (1/5/15 min) %s at start, %s at end." % (
-        meta["date"], meta["commit"], " (uncommitted changes in plugins/roles/playbooks)" if meta["dirty"] else "", meta["cpus"],
+    return ("Run %s on commit %s%s, took %s s, %s CPUs, load average (1/5/15 min) %s at start, %s at end." % (
+        meta["date"], meta["commit"], " (uncommitted changes in plugins/roles/playbooks)" if meta["dirty"] else "",
+        meta.get("seconds", "?"), meta["cpus"],
         "/".join(map(str, meta["load_average_start"])), "/".join(map(str, meta.get("load_average_end", [])))))
 
 
@@ -37,15 +38,21 @@ def api_section(api):
              r["seconds"], r.get("task_seconds", ""), r["naive_seconds"]) for r in api["rows"]]
     out += table(["fleet", "what", "calls", "lower bound", "over", "over by operation", "naive calls", "wall s", "task s",
                   "naive wall s"], rows)
+    over = [r for r in api["rows"] if r["over_lower_bound"] > 0]
+    if over:
+        out += ["", "Over the lower bound:", ""]
+        out += ["- fleet %d, %s: %d calls for a bound of %d (%s)" % (r["fleet"], r["name"], r["calls"], r["lower_bound"], excess(r))
+                for r in over]
     return out
 
 
 def hosts_section(hosts):
     out = ["## Enrollment on sandbox hosts", "", meta_line(hosts["meta"]), ""]
-    out += table(["run", "hosts", "wall s", "changed", "rc", "mirror bytes served", "distinct files x size", "bytes / ideal",
-                  "requests"],
+    out += table(["run", "hosts", "wall s", "changed", "rc", "mirror bytes served", "per host", "distinct files x size",
+                  "bytes / ideal", "requests"],
                  [(r["name"], r["hosts"], r["seconds"], r["changed"], r["rc"], r["mirror"]["bytes_served"],
-                   r["mirror"]["distinct_bytes"], r["mirror"]["ratio"], r["mirror"]["requests"]) for r in hosts["runs"]])
+                   r["mirror"]["bytes_served"] // r["hosts"], r["mirror"]["distinct_bytes"], r["mirror"]["ratio"],
+                   r["mirror"]["requests"]) for r in hosts["runs"]])
     out += ["", "Scaling of register wall time against 1 host: %s." % ", ".join(
         "%s hosts x%s" % (k, v) for k, v in sorted(hosts["scaling"].items(), key=lambda kv: int(kv[0])))]
     cost = hosts.get("controller")
