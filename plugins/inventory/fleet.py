@@ -152,6 +152,7 @@ from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInv
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import botocore_config
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import security_token_fallback
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ecs import list_and_describe
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import REGION_PATTERN
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetAWSError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import error_code
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import tags_to_dict
@@ -212,6 +213,10 @@ class InventoryModule(AWSInventoryBase):
         regions = regions_to_query(self.get_option("regions"), self.region)
         if not regions:
             self.fail_aws("no region configured: set regions in the inventory file, or the AWS_REGION environment variable")
+        for region in regions:
+            # A typo (us-east1) would otherwise surface as a connection or server error naming no region.
+            if not REGION_PATTERN.match(region):
+                self.fail_aws(f"'{region}' in regions is not an AWS region name such as us-east-1 or eu-central-1; fix regions in the inventory file")
         records = []
         for region in regions:
             records.extend(self._query_region(region))

@@ -3,6 +3,7 @@
 """The module base every hybridfleet.ecs_anywhere module is built on."""
 
 import os
+import re
 
 try:
     import botocore.config
@@ -13,6 +14,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ._errors import FleetError
+
+# Region names as AWS spells them: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1. A typo such as
+# us-east1 would otherwise reach an endpoint_url-configured service (or fail as an unreachable host).
+REGION_PATTERN = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$")
+# ECS cluster names (1-255 letters, digits, - and _) or a cluster ARN. An empty name would make ECS
+# act on the cluster named "default", which is never what the caller meant.
+CLUSTER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+CLUSTER_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}$")
 
 COLLECTION_NAME = "hybridfleet.ecs_anywhere"
 COLLECTION_VERSION = "0.1.0"
@@ -31,6 +40,24 @@ def security_token_fallback(params, environ):
     if environ.get("AWS_SESSION_TOKEN"):
         return None
     return environ.get("AWS_SECURITY_TOKEN") or None
+
+
+def region_problem(region):
+    """A message saying what is wrong with `region` and what to do, or None when it is a region name."""
+    if region is None or REGION_PATTERN.match(region):
+        return None  # a missing region is reported by amazon.aws itself
+    return (f"region '{region}' is not an AWS region name such as us-east-1, eu-central-1 or cn-north-1; set the region option "
+            "(or AWS_REGION / AWS_DEFAULT_REGION) to the region the fleet is in. Nothing was changed.")
+
+
+def check_cluster(value, option="cluster", allow_arn=True):
+    """Raise FleetError unless `value` is an ECS cluster name (or, when allowed, a cluster ARN)."""
+    value = value or ""
+    if not (CLUSTER_NAME_PATTERN.match(value) or (allow_arn and CLUSTER_ARN_PATTERN.match(value))):
+        what = "an ECS cluster name (1-255 letters, digits, - and _)" + (" or a cluster ARN" if allow_arn else "")
+        raise FleetError(f"{option} must be {what}, got '{value}'; "
+                         "give the name of the cluster the hosts join, such as hybrid-cluster. Nothing was changed.")
+    return value
 
 
 def botocore_config(existing=None):
@@ -55,6 +82,9 @@ class FleetModule(AnsibleAWSModule):
             self._module.no_log_values.add(token)
 
     def client(self, service, retry_decorator=None, **extra_params):
+        problem = region_problem(self.region)
+        if problem:
+            self.fail_json(msg=problem)
         extra_params["config"] = botocore_config(extra_params.get("config"))
         return super().client(service, retry_decorator=retry_decorator, **extra_params)
 

@@ -55,7 +55,8 @@ def resolve_expiration(value, now=None):
     if expires <= now:
         raise ExpirationError(f"expiration '{value}' is not in the future; give a later time or a duration such as 2h")
     if expires - now > MAX_ACTIVATION_LIFETIME:
-        raise ExpirationError(f"expiration '{value}' is more than 30 days away; SSM activations live at most 30 days")
+        raise ExpirationError(f"expiration '{value}' is more than 30 days away; SSM activations live at most 30 days: "
+                              "give 30d or less (an activation is best created per enrollment run, with a short expiry such as 2h)")
     return expires.astimezone(datetime.timezone.utc)
 
 

@@ -114,6 +114,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
@@ -128,7 +129,7 @@ class ClusterManager:
     def __init__(self, module):
         self.module = module
         self.p = module.params
-        self.name = module.params["name"]
+        self.name = check_cluster(module.params["name"], "name", allow_arn=False)
         self.client = module.client("ecs")
         self.diff = DifferenceTracker()
 

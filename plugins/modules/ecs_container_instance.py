@@ -151,6 +151,7 @@ waited:
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import PlanError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import TARGET_STATUS
@@ -173,7 +174,7 @@ class ContainerInstanceManager:
     def __init__(self, module):
         self.module = module
         self.p = module.params
-        self.cluster = module.params["cluster"]
+        self.cluster = check_cluster(module.params["cluster"])
         self.check_mode = module.check_mode
         self.client = module.client("ecs")
         self.waited = None
@@ -215,7 +216,8 @@ class ContainerInstanceManager:
 
     def run(self):
         if self.p["wait_timeout"] < 1 or self.p["poll_interval"] < 1:
-            raise FleetError("wait_timeout and poll_interval must be at least 1 second.")
+            raise FleetError(f"wait_timeout and poll_interval must be at least 1 second, got {self.p['wait_timeout']} and {self.p['poll_interval']}; "
+                             "set wait_timeout to how long draining may take (default 600) and poll_interval to how often to look (default 10).")
         try:
             targets = self._resolve()
             planned_attrs = {ci["containerInstanceArn"]: attribute_changes(

@@ -138,7 +138,11 @@ failures:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetAWSError
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import error_code
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import describe_container_instances_raw
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_container_instance
 
@@ -150,9 +154,19 @@ class ContainerInstanceInfo:
 
     def run(self):
         p = self.module.params
-        instances, failures = describe_container_instances_raw(
-            self.client, p["cluster"], container_instances=p["container_instances"], managed_instance_ids=p["managed_instance_ids"],
-            query=p["filter"], status=p["status"])
+        check_cluster(p["cluster"])
+        try:
+            instances, failures = describe_container_instances_raw(
+                self.client, p["cluster"], container_instances=p["container_instances"], managed_instance_ids=p["managed_instance_ids"],
+                query=p["filter"], status=p["status"])
+        except FleetAWSError as e:
+            # ECS refuses a malformed expression with a generic InvalidParameterException; name the culprit and the fix.
+            if p["filter"] and not p["container_instances"] and error_code(e.exception) == "InvalidParameterException":
+                raise FleetError(f"ECS refused the filter expression '{p['filter']}': {str(e.exception).rsplit(': ', 1)[-1]} "
+                                 "Fix it using the cluster query language (for example attribute:ecs.os-type == linux, "
+                                 "see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html), "
+                                 "or leave filter unset.") from e
+            raise
         return {
             "changed": False,
             "container_instances": [shape_container_instance(ci) for ci in instances],

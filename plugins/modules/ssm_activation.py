@@ -165,7 +165,9 @@ deleted_activations:
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ssm
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetAWSError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import error_code
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_activations
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import dict_to_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_activation
@@ -205,7 +207,8 @@ class ActivationManager:
         if not p["iam_role"]:
             raise FleetError("iam_role is required to create an activation; give the IAM service role the hosts will assume, such as ecsAnywhereRole.")
         if not 1 <= p["registration_limit"] <= MAX_REGISTRATIONS:
-            raise FleetError(f"registration_limit must be between 1 and {MAX_REGISTRATIONS}, got {p['registration_limit']}.")
+            raise FleetError(f"registration_limit must be between 1 and {MAX_REGISTRATIONS} (an SSM limit), got {p['registration_limit']}; "
+                             f"give the number of hosts to enroll, and split more than {MAX_REGISTRATIONS} hosts over several activations.")
         try:
             expires = resolve_expiration(p["expiration"])
         except ExpirationError as e:
@@ -219,6 +222,18 @@ class ActivationManager:
             request["Tags"] = dict_to_tags(p["tags"])
         return request
 
+    @staticmethod
+    def _explain_role(error, role):
+        """SSM answers a missing role (or one SSM may not assume) with a bare ValidationException; say what to do."""
+        detail = str(error.exception)
+        if error_code(error.exception) != "ValidationException" or "role" not in detail.lower():
+            return error
+        return FleetError(
+            f"Failed to create the SSM activation: IAM role {role} does not exist or does not trust ssm.amazonaws.com ({detail.rsplit(': ', 1)[-1]}). Create it with a trust "
+            "policy for ssm.amazonaws.com and the AmazonSSMManagedInstanceCore and AmazonEC2ContainerServiceforEC2Role managed policies "
+            "(the register playbook does this with ecs_anywhere_create_iam_role: true), or set iam_role to an existing role. "
+            "No activation was created.")
+
     def create(self):
         request = self._creation_request()
         predicted = shape_activation(dict(request, ActivationId=None))
@@ -226,7 +241,10 @@ class ActivationManager:
         if self.module.check_mode:
             result["activation"] = predicted
             return result
-        created = _ssm.create_activation(self.client, **request)
+        try:
+            created = _ssm.create_activation(self.client, **request)
+        except FleetAWSError as e:
+            raise self._explain_role(e, request["IamRole"]) from e
         described = self._find_one(created["ActivationId"]) or shape_activation(dict(request, ActivationId=created["ActivationId"]))
         described["code"] = created["ActivationCode"]
         result["activation"] = described
