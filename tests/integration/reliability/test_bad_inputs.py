@@ -168,10 +168,7 @@ PLAYBOOK_ROWS = [
     pb_row("pb-register-bad-iam-role", "register", "ecs_anywhere_iam_role='bad role!'", {"ecs_anywhere_iam_role": "bad role!"},
            ["Invalid register settings", "got 'bad role!'"], ["ecs_anywhere_iam_role must be an IAM role name"]),
     pb_row("pb-register-expiry-over-30d", "register", "ecs_anywhere_activation_expiry=45d", {"ecs_anywhere_activation_expiry": "45d"},
-           ["Invalid register settings", "got '45d'"], ["at most 30d"],
-           xfail="playbooks/tasks/validate.yml accepts 45d (only the format is checked): the run goes on, contacts the hosts and "
-                 "creates or updates the IAM role and cluster; only ssm_activation refuses the expiry, and only once a host needs "
-                 "registering; reported in .build/requests-reliability.md"),
+           ["Invalid register settings", "got '45d'"], ["at most 30d"]),
     pb_row("pb-register-bad-insights", "register", "ecs_anywhere_container_insights=on", {"ecs_anywhere_container_insights": "on"},
            ["got 'on'"], ["empty, enabled, disabled or enhanced"]),
     pb_row("pb-agent-update-no-version", "agent_update", "agent_update without ecs_anywhere_agent_version", {},
@@ -183,9 +180,7 @@ PLAYBOOK_ROWS = [
            ["got '3.3'"], ["'latest' or a version such as 3.3.1142.0"]),
     pb_row("pb-agent-update-bad-percentage", "agent_update", "ecs_anywhere_max_fail_percentage=150",
            {"ecs_anywhere_agent_version": "1.105.1-1", "ecs_anywhere_max_fail_percentage": 150},
-           ["Invalid agent_update settings", "got '150'"], ["ecs_anywhere_max_fail_percentage 0-100"],
-           xfail="playbooks/tasks/validate.yml checks only ^[0-9]+$, so 150 passes although the message promises 0-100; "
-                 "reported in .build/requests-reliability.md"),
+           ["Invalid agent_update settings", "got '150'"], ["ecs_anywhere_max_fail_percentage 0-100"]),
     pb_row("pb-drain-bad-timeouts", "drain_and_deregister", "ecs_anywhere_poll_interval=30 > ecs_anywhere_drain_timeout=5",
            {"ecs_anywhere_drain_timeout": 5, "ecs_anywhere_poll_interval": 30},
            ["Invalid drain_and_deregister settings", "got 5", "got 30"], ["the interval not longer than the timeout"]),
@@ -227,9 +222,7 @@ PREFLIGHT_ROWS = [
     pre_row("role-bad-fingerprint-format", "ssm_agent", "ssm_agent_signing_key_fingerprints ['abc']", {"ssm_agent_signing_key_fingerprints": ["abc"]},
             ["Invalid ssm_agent settings"], ["40-hex-digit fingerprints"]),
     pre_row("role-bad-proxy-url", "ssm_agent", "ssm_agent_http_proxy 'proxy.example:3128' (no scheme)", {"ssm_agent_http_proxy": "proxy.example:3128"},
-            ["ssm_agent_http_proxy", "proxy.example:3128"], ["http://proxy.example:3128"],
-            xfail="no role checks its proxy variables: a URL without scheme is written to the systemd drop-in and the agent "
-                  "fails later; reported in .build/requests-reliability.md"),
+            ["ssm_agent_http_proxy and ssm_agent_https_proxy must be empty or URLs", "got 'proxy.example:3128'"], ["add the http:// scheme"]),
 ]
 
 
