@@ -7,7 +7,7 @@ import time
 
 import yaml
 
-from bench.common import BIN, COLLECTIONS_ROOT, WORK, Counter, log, measure, pages, start_emulator
+from bench.common import BIN, COLLECTIONS_ROOT, WORK, Counter, log, measure, pages, start_emulator, start_service
 
 CLUSTER = "bench"
 DRAIN_COUNT = 100
@@ -109,13 +109,6 @@ def timed(counter, call, *args):
 
 
 # --- draining needs tasks to move --------------------------------------------------------------------------
-def start_service(emulator):
-    ecs = emulator.client("ecs")
-    ecs.register_task_definition(family="web", requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
-                                 containerDefinitions=[{"name": "web", "image": "nginx", "cpu": 128, "memory": 64}])
-    ecs.create_service(cluster=CLUSTER, serviceName="web", taskDefinition="web", desiredCount=DRAIN_COUNT, launchType="EXTERNAL")
-
-
 def drain_targets(emulator, seed):
     """100 ACTIVE container instances, first those running the service's tasks, so the wait is real."""
     ecs = emulator.client("ecs")
@@ -177,7 +170,7 @@ def bench_size(emulator, size):
     hosts, timing = run_inventory(emulator)
     row("fleet inventory (ansible-inventory --list)", hosts, counter.stop(), timing, dict(ssm_bound, **ecs_bound), naive_inv)
 
-    start_service(emulator)
+    start_service(emulator, CLUSTER, DRAIN_COUNT)
     managed_id = dict(zip(seed["container_instance_arns"], seed["managed_instance_ids"]))
     for by in ("container_instance", "managed_instance_id"):
         targets, busy = drain_targets(emulator, seed)

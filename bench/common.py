@@ -24,7 +24,8 @@ BIN = Path(sys.executable).parent
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 __all__ = ["COLLECTIONS_ROOT", "Emulator", "Background", "free_port", "REPO", "WORK", "BIN", "context", "pages",
-           "Counter", "measure", "log", "start_emulator"]
+           "Counter", "measure", "log", "start_emulator",
+           "start_service"]
 
 
 def log(msg):
@@ -40,7 +41,9 @@ def context():
     def git(*args):
         return subprocess.run(["git"] + list(args), cwd=REPO, capture_output=True, text=True, check=False).stdout.strip()
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "plugins", "roles", "playbooks")),
+            "commit": git("rev-parse", "--short", "HEAD"),
+            # The tree may be shared with other work in progress: name what was measured beyond the commit.
+            "dirty": git("status", "--porcelain", "--", "plugins", "roles", "playbooks").splitlines(),
             "cpus": os.cpu_count(), "load_average_start": load()}
 
 
@@ -136,3 +139,11 @@ def start_emulator(listen=None, drain_delay=None):
     emulator.port, emulator.proc = port, proc
     emulator.host_url = "http://%s:%d" % (listen, port) if listen else None
     return emulator
+
+
+def start_service(emulator, cluster, count):
+    """An EXTERNAL service of `count` small tasks, so a drain has tasks to wait for."""
+    ecs = emulator.client("ecs")
+    ecs.register_task_definition(family="web", requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
+                                 containerDefinitions=[{"name": "web", "image": "nginx", "cpu": 128, "memory": 64}])
+    ecs.create_service(cluster=cluster, serviceName="web", taskDefinition="web", desiredCount=count, launchType="EXTERNAL")

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from bench.common import BIN, REPO, WORK, Background, free_port, log, measure, start_emulator
+from bench.common import BIN, REPO, WORK, Background, free_port, log, measure, start_emulator, start_service
 from tests.sandbox import settings
 from tests.sandbox.fleet import Fleet
 from tests.sandbox.mirror.layout import versions
@@ -45,12 +45,17 @@ def mirror_cost(records):
                       for path, size in sorted(files.items())}}
 
 
+def failed_tasks(stdout):
+    """The first line of each failure ansible printed, so the report says what broke without the log."""
+    return "; ".join(sorted(set(line[:300] for line in stdout.splitlines() if line.startswith("fatal: ")))) or "no task failed"
+
+
 class Runner:
     """Runs the collection's playbooks on the bench fleet and records one row per run."""
 
     def __init__(self, emulator, mirror, gateway):
         self.emulator, self.mirror, self.gateway = emulator, mirror, gateway
-        self.runs, self.failures = [], []
+        self.runs, self.failures, self.findings = [], [], []
         self.inventory = None
 
     def fresh_hosts(self, fleet, count):
@@ -64,7 +69,8 @@ class Runner:
         cmd = [str(BIN / "ansible-playbook"), "hybridfleet.ecs_anywhere.%s" % name, "-i", self.inventory] + list(args)
         result = measure(cmd, playbook_env(self.emulator))
         counts = recap(result["stdout"])
-        (WORK / ("%s.log" % label.replace(" ", "_"))).write_text(result["stdout"])
+        log_file = WORK / ("%02d-%s-%dhosts.log" % (len(self.runs) + 1, name, len(hosts)))
+        log_file.write_text(result["stdout"])
         row = {"name": label, "playbook": name, "hosts": len(hosts), "rc": result["rc"], "seconds": result["seconds"],
                "changed": sum(c.get("changed", 0) for c in counts.values()), "recap": counts,
                "mirror": mirror_cost(access_records(self.mirror)[seen:]),
@@ -72,17 +78,22 @@ class Runner:
         self.runs.append(row)
         log("%-28s %d hosts rc=%d %7.1fs changed=%d mirror %d bytes (ideal %d)" % (
             label, row["hosts"], row["rc"], row["seconds"], row["changed"], row["mirror"]["bytes_served"], row["mirror"]["distinct_bytes"]))
+        row["log"] = str(log_file)
         if result["rc"] != 0:
-            self.failures.append("%s exited %d (log: %s)" % (label, result["rc"], WORK / ("%s.log" % label.replace(" ", "_"))))
+            self.failures.append("%s on %d host(s) exited %d: %s (log: %s)" % (
+                label, len(hosts), result["rc"], failed_tasks(result["stdout"]), log_file))
         return row
 
-
-def start_service(emulator, count):
-    """An EXTERNAL service on the enrolled hosts, so drain_and_deregister has tasks to wait for."""
-    ecs = emulator.client("ecs")
-    ecs.register_task_definition(family="web", requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
-                                 containerDefinitions=[{"name": "web", "image": "nginx", "cpu": 128, "memory": 64}])
-    ecs.create_service(cluster=CLUSTER, serviceName="web", taskDefinition="web", desiredCount=count, launchType="EXTERNAL")
+    def register_fresh(self, fleet, count, *args):
+        """register on `count` fresh hosts; a failed run is kept as a finding and tried once more on fresh hosts."""
+        for attempt in (1, 2):
+            hosts = self.fresh_hosts(fleet, count)
+            row = self.playbook("register", "register" if attempt == 1 else "register (second attempt)", hosts, *args)
+            if row["rc"] == 0:
+                return hosts, row
+            row["name"] = "register (failed attempt)"
+            self.findings.append(self.failures.pop())
+        return hosts, row
 
 
 def run(counts):
@@ -97,22 +108,21 @@ def run(counts):
     runner = Runner(emulator, mirror, gateway)
     try:
         for count in sorted(counts):
-            hosts = runner.fresh_hosts(fleet, count)
-            last = runner.playbook("register", "register", hosts, "-e", "ecs_anywhere_agent_version=%s" % old)
+            hosts, last = runner.register_fresh(fleet, count, "-e", "ecs_anywhere_agent_version=%s" % old)
         rerun = runner.playbook("register", "register re-run (no change)", hosts, "-e", "ecs_anywhere_agent_version=%s" % old)
         if rerun["changed"] != 0:
             changed = {h: c["changed"] for h, c in rerun["recap"].items() if c.get("changed")}
             runner.failures.append("the no-change register re-run changed %d thing(s): %s (tasks in %s)" % (
-                rerun["changed"], changed, WORK / "register_re-run_(no_change).log"))
+                rerun["changed"], changed, rerun["log"]))
         runner.playbook("agent_update", "agent_update", hosts, "-e", "ecs_anywhere_agent_version=%s" % new)
-        start_service(emulator, len(hosts))
+        start_service(emulator, CLUSTER, len(hosts))
         runner.playbook("drain_and_deregister", "drain_and_deregister", hosts)
     finally:
         fleet.down()
         mirror.stop()
         emulator.proc.stop()
-    registers = {r["hosts"]: r["seconds"] for r in runner.runs if r["name"] == "register"}
+    registers = {r["hosts"]: r["seconds"] for r in runner.runs if r["playbook"] == "register" and r["rc"] == 0 and "re-run" not in r["name"]}
     base = registers.get(min(registers)) if registers else None
-    return {"runs": runner.runs, "failures": runner.failures, "agent_versions": {"from": old, "to": new},
+    return {"runs": runner.runs, "failures": runner.failures, "findings": runner.findings, "agent_versions": {"from": old, "to": new},
             "scaling": {str(k): round(v / base, 2) for k, v in registers.items()} if base else {},
             "controller": dict(last["controller"], hosts=last["hosts"])}

@@ -9,9 +9,17 @@ def table(header, rows):
     return lines
 
 
+def dirty(changes):
+    if not changes:
+        return ""
+    if changes is True:  # older results recorded only whether there were changes
+        return " plus uncommitted changes in plugins/roles/playbooks"
+    return " plus uncommitted changes to %s" % ", ".join(line.split()[-1] for line in changes)
+
+
 def meta_line(meta):
     return ("Run %s on commit %s%s, took %s s, %s CPUs, load average (1/5/15 min) %s at start, %s at end." % (
-        meta["date"], meta["commit"], " (uncommitted changes in plugins/roles/playbooks)" if meta["dirty"] else "",
+        meta["date"], meta["commit"], dirty(meta["dirty"]),
         meta.get("seconds", "?"), meta["cpus"],
         "/".join(map(str, meta["load_average_start"])), "/".join(map(str, meta.get("load_average_end", [])))))
 
@@ -60,6 +68,8 @@ def hosts_section(hosts):
         out += ["", "Controller cost of `ansible-playbook` for the %d-host register: %s CPU seconds (user+system, itself and "
                 "its forks), peak RSS of the largest process %s MiB, peak RSS of the whole process group %s MiB." % (
                     cost["hosts"], cost["cpu_seconds"], cost["peak_rss_mib"], cost["peak_tree_rss_mib"])]
+    if hosts.get("findings"):
+        out += ["", "Failed runs that succeeded on a second attempt on fresh hosts:", ""] + ["- " + f for f in hosts["findings"]]
     if hosts.get("failures"):
         out += ["", "**Checks failed:**", ""] + ["- " + f for f in hosts["failures"]]
     return out
