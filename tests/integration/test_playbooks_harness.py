@@ -145,3 +145,14 @@ def managed_instances(emulator):
 def docker(action, name):
     subprocess.run(["docker", action, name], check=True, capture_output=True, timeout=120)
 
+
+
+def emulator_config(emulator, **settings):
+    """Change the emulator's runtime settings (drain_delay, heartbeat_timeout, ...) until its next reset."""
+    return emulator._call("POST", "/_emulator/config", settings)  # pylint: disable=protected-access
+
+
+def summary_row(stdout, host):
+    """The summary table's row for `host` (the last run's), or '' when the table has none."""
+    rows = re.findall(r'^\s*"(%s\s{2,}.*)",?$' % re.escape(host), stdout.rsplit("TASK [Summary of", 1)[-1], re.M)
+    return rows[0] if rows else ""
