@@ -1,0 +1,191 @@
+"""The bad-input table, host side: the roles on one real sandbox host (systemd, Debian 12) against an
+emulator and the package mirror reachable from it.
+
+All rows share the one host, in file order; each compares the host's state (agent packages, agent
+config and registration files, active units) and the control plane's state before and after the row:
+a bad input must change neither. A row whose preparation needs a package on the host (registration
+needs the SSM agent installed) says so, and its check is that nothing beyond that was left behind.
+"""
+import datetime
+import json
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from bad_input_fixtures import ROLE, TRUST, HostRoles, Row, api_state, assert_says, host_state
+from sandbox_fixtures import docker_engine, host_emulator, mirror, sandbox_packages, test_fleet  # noqa: F401  (fixtures used by name)
+from tests.sandbox import settings
+
+pytestmark = pytest.mark.hosts
+
+SSM_PACKAGE = "/amazon-ssm-%s/latest/debian_amd64/amazon-ssm-agent.deb" % settings.REGION
+AMAZON_ECS_KEY = "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"  # a real, well-formed fingerprint that did not sign the stand-ins
+
+
+@pytest.fixture(scope="module")
+def host(test_fleet, host_emulator):
+    host_emulator.client("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(TRUST))
+    host_emulator.client("ecs").create_cluster(clusterName="c1")
+    (only,) = test_fleet.up(1, "bookworm")
+    return only
+
+
+@pytest.fixture
+def roles(host, host_emulator, mirror, docker_engine, tmp_path):
+    return HostRoles(host, host_emulator, mirror, docker_engine, tmp_path)
+
+
+class LocalMirror:
+    """A directory served over HTTP on loopback (the controller downloads and verifies packages)."""
+
+    def __init__(self, root):
+        self.proc = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(root)],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # "Serving HTTP on 127.0.0.1 port NNNNN (...)"
+        self.url = "http://127.0.0.1:%d" % int(line.split(" port ")[1].split()[0])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def bad_mirror(tmp_path, packages, tamper=False, signature=True):
+    from tests.sandbox.mirror.layout import resolve
+    root = tmp_path / "mirror"
+    target = root / SSM_PACKAGE.lstrip("/")
+    target.parent.mkdir(parents=True)
+    data = bytearray(resolve(packages, SSM_PACKAGE).read_bytes())
+    if tamper:
+        data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    if signature:
+        shutil.copy(resolve(packages, SSM_PACKAGE + ".sig"), str(target) + ".sig")
+    return LocalMirror(root)
+
+
+def activation(emulator, **kwargs):
+    return emulator.client("ssm").create_activation(IamRole=ROLE, RegistrationLimit=kwargs.pop("limit", 1), **kwargs)
+
+
+def consume(emulator, act):
+    """Register a managed instance the way an agent does, using up one registration of `act`."""
+    body = json.dumps({"ActivationId": act["ActivationId"], "ActivationCode": act["ActivationCode"], "PublicKey": "k", "PublicKeyType": "Rsa",
+                       "Fingerprint": "other-host"}).encode()
+    req = urllib.request.Request(emulator.url + "/", data=body, method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.RegisterManagedInstance"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())["InstanceId"]
+
+
+def setup_tampered(ctx):
+    ctx["mirror"] = bad_mirror(ctx["tmp"], ctx["packages"], tamper=True)
+    return ["ssm_agent"], {"ssm_agent_package_base_url": ctx["mirror"].url}
+
+
+def setup_unsigned(ctx):
+    ctx["mirror"] = bad_mirror(ctx["tmp"], ctx["packages"], signature=False)
+    return ["ssm_agent"], {"ssm_agent_package_base_url": ctx["mirror"].url}
+
+
+def setup_unknown_fingerprint(ctx):
+    return ["ssm_agent"], {"ssm_agent_signing_key_fingerprints": [AMAZON_ECS_KEY]}
+
+
+def setup_gpu(ctx):
+    return ["ecs_agent"], {"ecs_agent_cluster": "c1", "ecs_agent_enable_gpu": True}
+
+
+def setup_wrong_code(ctx):
+    act = activation(ctx["emulator"])
+    return ["ssm_agent"], {"ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": "WRONGCODE" + "x" * 11}
+
+
+def setup_expired(ctx):
+    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+    act = activation(ctx["emulator"], ExpirationDate=expires)
+    time.sleep(3)
+    return ["ssm_agent"], {"ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": act["ActivationCode"]}
+
+
+def setup_exhausted(ctx):
+    act = activation(ctx["emulator"], limit=1)
+    consume(ctx["emulator"], act)
+    return ["ssm_agent"], {"ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": act["ActivationCode"]}
+
+
+DOCKER_PLACEHOLDER = "[Unit]\nDescription=placeholder for dockerd (ecs.service Requires docker.service)\n[Service]\nExecStart=/bin/sleep infinity\n"
+
+
+def setup_port_taken(ctx):
+    # Something else (here a plain web server) holds the agent's introspection port.
+    host = ctx["host"]
+    host.exec("systemd-run --unit hf-port-squatter python3 -m http.server 51678")
+    # ecs.service Requires docker.service; a placeholder unit stands in for the Docker engine so the row
+    # shows what happens to the port (installing docker.io would add a minute and nothing to this case).
+    host.exec("cat > /etc/systemd/system/docker.service && systemctl daemon-reload", input=DOCKER_PLACEHOLDER)
+
+    def undo():
+        host.exec("systemctl stop hf-port-squatter ecs docker; rm -f /etc/systemd/system/docker.service; systemctl daemon-reload; "
+                  "systemctl reset-failed", check=False)
+    ctx["cleanup"].append(undo)
+    return ["ecs_agent"], {"ecs_agent_cluster": "c1", "ecs_agent_register_timeout": 10}
+
+
+HOST_ROWS = [
+    Row("host-tampered-package", "host (ssm_agent)", "SSM agent package with one byte changed, real signature",
+        ["Signature check FAILED", "The package was deleted and nothing was installed"], ["Check ssm_agent_package_base_url / the mirror contents"],
+        {"setup": setup_tampered}),
+    Row("host-unsigned-package", "host (ssm_agent)", "SSM agent package served without its .sig",
+        ["amazon-ssm-agent.deb.sig", "signature"], ["ssm_agent_package_base_url"], {"setup": setup_unsigned},
+        xfail="roles/ssm_agent/tasks/download_controller.yml: a missing signature fails as a bare get_url 'HTTP Error 404' that "
+              "names neither the signature nor what to do; reported in .build/requests-reliability.md"),
+    Row("host-unknown-fingerprint", "host (ssm_agent)", "a good signature by a key whose fingerprint is not pinned",
+        ["Signature check FAILED", "allowed: " + AMAZON_ECS_KEY, "nothing was installed"], ["ssm_agent_signing_key_fingerprints"],
+        {"setup": setup_unknown_fingerprint}),
+    Row("host-gpu-without-nvidia-smi", "host (ecs_agent)", "ecs_agent_enable_gpu on a host without nvidia-smi",
+        ["nvidia-smi was not found"], ["Install the NVIDIA driver and container toolkit first", "ecs_agent_enable_gpu: false"],
+        {"setup": setup_gpu}),
+    Row("host-activation-wrong-code", "host (ssm_agent)", "activation id with the wrong code",
+        ["InvalidActivation", "Nothing was left registered"], ["Check that the activation id and code belong together"],
+        {"setup": setup_wrong_code, "installs": ["amazon-ssm-agent"]}),
+    Row("host-activation-expired", "host (ssm_agent)", "activation that expired before the host registered",
+        ["ActivationExpired", "Nothing was left registered"], ["the activation has not expired"],
+        {"setup": setup_expired, "installs": ["amazon-ssm-agent"]}),
+    Row("host-activation-exhausted", "host (ssm_agent)", "activation whose registration limit is used up",
+        ["InvalidActivation", "Nothing was left registered"], ["reached its registration limit"],
+        {"setup": setup_exhausted, "installs": ["amazon-ssm-agent"]}),
+    Row("host-port-51678-taken", "host (ecs_agent)", "another process listens on the agent's introspection port 51678",
+        ["Port 51678", "is in use by another process"], ["Stop or move that process"], {"setup": setup_port_taken},
+        xfail="roles/ecs_agent: nothing checks the port; the package is installed and ecs.config written, then 'Enable and start ecs' "
+              "fails with systemd's generic 'control process exited with error code'; reported in .build/requests-reliability.md"),
+]
+
+
+@pytest.mark.parametrize("row", [r.param() for r in HOST_ROWS])
+def test_host_bad_input(row, host, roles, host_emulator, sandbox_packages, tmp_path):
+    ctx = {"tmp": tmp_path, "packages": sandbox_packages, "emulator": host_emulator, "host": host, "cleanup": []}
+    try:
+        role_list, extra = row.spec["setup"](ctx)
+        api_before, host_before = api_state(host_emulator), host_state(host)
+        rc, out = roles.run(role_list, extra)
+        api_after, host_after = api_state(host_emulator), host_state(host)
+    finally:
+        if "mirror" in ctx:
+            ctx["mirror"].stop()
+        for undo in ctx["cleanup"]:
+            undo()
+    assert rc != 0, out
+    assert_says(out, row)
+    assert "WRONGCODE" not in out  # the code is never printed, even a wrong one
+    assert api_after == api_before
+    # Registration needs the agent package; it may stay installed, but nothing else may change.
+    allowed = set(row.spec.get("installs", []))
+    assert set(host_after["pkg"]) - set(host_before["pkg"]) <= allowed, (host_before, host_after)
+    assert host_after["file"] == [f for f in host_after["file"] if f in host_before["file"] or f == "/etc/amazon/ssm/amazon-ssm-agent.json"
+                                  and allowed], (host_before, host_after)
+    assert set(host_after["unit"]) <= set(host_before["unit"]), (host_before, host_after)
+    assert "/var/lib/amazon/ssm/registration" not in host_after["file"]
