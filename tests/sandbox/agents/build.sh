@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Build the stand-in agent packages listed in `versions` for amd64 and arm64 into .sandbox/packages,
-# sign each with the sandbox's test OpenPGP key (generated here once, no passphrase) the way AWS
-# publishes them (.asc for ecs-init, .sig for the SSM agent), and export the public key and its
-# fingerprint next to them. Skips the work when nothing under tests/sandbox/agents changed.
+# and for each amazon-ssm-agent version the ECS Exec binaries tarball AWS publishes next to it
+# (amazon-ssm-agent-binaries.tar.gz); sign each with the sandbox's test OpenPGP key (generated here
+# once, no passphrase) the way AWS publishes them (.asc for ecs-init, .sig for the SSM agent and its
+# binaries tarball), and export the public key and its fingerprint next to them. Skips the work when
+# nothing under tests/sandbox/agents changed.
+#
+# Builds are reproducible (fixed timestamps, sorted archives): a rebuild after an unrelated change
+# yields the same bytes, so packages already cached on a controller still match their new
+# signatures. Files are swapped in by rename, under a lock, because mirrors of other test runs
+# serve this directory while it is rebuilt.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,6 +19,10 @@ OUT="$STATE/packages"
 export GNUPGHOME="$STATE/gnupg"
 KEY_UID="hybridfleet sandbox test signing key <sandbox-signing@hybridfleet.invalid>"
 ARCHES="${ARCHES:-amd64 arm64}"
+# Any fixed date: only reproducibility matters (dpkg-deb and tar read it).
+export SOURCE_DATE_EPOCH=1700000000
+# The files of the real tarball; the ECS agent needs the first three (see the ecs_agent role).
+EXEC_BINARIES="amazon-ssm-agent ssm-agent-worker ssm-session-worker ssm-document-worker ssm-session-logger ssm-cli"
 
 log() { echo "packages: $*" >&2; }
 
@@ -60,6 +71,20 @@ stage() {
         -e "s/@SIZE@/$(du -sk "$dir" | cut -f1)/" "$HERE/debian/$pkg.control" >"$dir/DEBIAN/control"
 }
 
+# exec_tarball OUTPUT VERSION: the stand-in amazon-ssm-agent-binaries.tar.gz, laid out like AWS's
+# (the binaries at the top level, owned by root).
+exec_tarball() {
+    local out="$1" version="$2" dir; dir="$(mktemp -d)"
+    for name in $EXEC_BINARIES; do
+        sed -e "s/@NAME@/$name/g" -e "s/@VERSION@/$version/g" "$HERE/exec/ssm-binary" >"$dir/$name"
+        chmod 755 "$dir/$name"
+    done
+    # shellcheck disable=SC2086
+    tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner -C "$dir" -cf - $EXEC_BINARIES \
+        | gzip -n >"$out"
+    rm -rf "$dir"
+}
+
 sign() {
     local file="$1" pkg="$2"
     if [ "$pkg" = amazon-ecs-init ]; then
@@ -70,25 +95,46 @@ sign() {
 }
 
 main() {
+    mkdir -p "$STATE"
+    exec 9>"$STATE/packages.lock"
+    flock 9
     ensure_key
     local hash; hash="$(recipe_hash)"
     if [ -f "$OUT/.recipe" ] && [ "$(cat "$OUT/.recipe")" = "$hash" ]; then
         log "up to date in $OUT"; return 0
     fi
-    rm -f "$OUT"/*.deb "$OUT"/*.asc "$OUT"/*.sig
-    local work; work="$(mktemp -d)"
+    # Built next to OUT (same file system) so that mv below is a rename.
+    local work new; work="$(mktemp -d "$STATE/packages-build.XXXXXX")"; new="$work/out"
+    mkdir -p "$new"
     grep -v '^#' "$HERE/versions" | while read -r pkg version; do
         [ -n "$pkg" ] || continue
         for arch in $ARCHES; do
-            local dir="$work/$pkg-$version-$arch" deb="$OUT/${pkg}_${version}_${arch}.deb"
+            local dir="$work/$pkg-$version-$arch" deb="$new/${pkg}_${version}_${arch}.deb"
             stage "$dir" "$pkg" "$version" "$arch"
+            find "$dir" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
             dpkg-deb --root-owner-group -Zgzip --build "$dir" "$deb" >/dev/null
             sign "$deb" "$pkg"
+            if [ "$pkg" = amazon-ssm-agent ]; then
+                exec_tarball "$new/amazon-ssm-agent-binaries_${version}_${arch}.tar.gz" "$version"
+                sign "$new/amazon-ssm-agent-binaries_${version}_${arch}.tar.gz" "$pkg"
+            fi
         done
+    done
+    # Package first, then its signature: a mirror serves a mismatched pair for at most the time
+    # between two renames, never a missing file.
+    local built file; built="$(cd "$new" && ls)"
+    for file in "$new"/*.deb "$new"/*.tar.gz; do
+        mv -f "$file" "$OUT/"
+        mv -f "$file".asc "$OUT/" 2>/dev/null || mv -f "$file".sig "$OUT/"
+    done
+    # Drop what the versions list no longer names.
+    for file in "$OUT"/*.deb "$OUT"/*.tar.gz "$OUT"/*.asc "$OUT"/*.sig; do
+        [ -e "$file" ] || continue
+        grep -qxF "$(basename "$file")" <<<"$built" || rm -f "$file"
     done
     rm -rf "$work"
     echo "$hash" >"$OUT/.recipe"
-    log "built $(ls "$OUT"/*.deb | wc -l) packages into $OUT (key $(cat "$OUT/test-signing-key.fingerprint"))"
+    log "built $(ls "$OUT"/*.deb | wc -l) packages and $(ls "$OUT"/*.tar.gz | wc -l) ECS Exec tarballs into $OUT (key $(cat "$OUT/test-signing-key.fingerprint"))"
 }
 
 main "$@"
