@@ -56,3 +56,40 @@ def test_docker_source_not_available(tmp_path):
     dummy, out = run_playbook(tmp_path, hosts, [preflight("docker_engine")], expect_rc=2)
     assert "which Amazon does not support (supported: distro, none)" in out
     assert "the docker source needs docker_engine_repo_url here" in out
+
+
+def test_preflight_ecs_exec(tmp_path):
+    """ECS Exec checks run only when it is enabled: a usable CA bundle, a pinned version, a key."""
+    base = PLATFORMS["debian12"]
+    empty = tmp_path / "empty.pem"
+    empty.write_text("not a certificate\n")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    exec_on = {"ecs_agent_cluster": "c1", "ecs_agent_exec_enabled": True}
+    hosts = {
+        # Off: none of the ECS Exec settings is looked at.
+        "off": {"facts": base, "ecs_agent_cluster": "c1", "ecs_agent_exec_ca_bundle_path": "/nonexistent",
+                "ecs_agent_exec_ssm_version": "latest", "ecs_agent_exec_signing_key_path": "/nonexistent"},
+        "on": dict(exec_on, facts=base, ecs_agent_exec_ca_bundle_path=str(bundle)),
+        "no_bundle": dict(exec_on, facts=base, ecs_agent_exec_ca_bundle_path=str(tmp_path / "missing.pem")),
+        "not_pem": dict(exec_on, facts=base, ecs_agent_exec_ca_bundle_path=str(empty)),
+        "latest": dict(exec_on, facts=base, ecs_agent_exec_ca_bundle_path=str(bundle), ecs_agent_exec_ssm_version="latest"),
+    }
+    dummy, out = run_playbook(tmp_path, hosts, [preflight("ecs_agent")], expect_rc=2)
+    stats = recap(out)
+    assert stats["off"]["failed"] == 0 and stats["on"]["failed"] == 0, out
+    for name in ("no_bundle", "not_pem", "latest"):
+        assert stats[name]["failed"] == 1, out
+    assert "ECS Exec needs the host's CA bundle" in out
+    assert "there is no file at %s" % (tmp_path / "missing.pem") in out
+    assert "%s holds no PEM certificate" % empty in out
+    assert "Install the distribution's ca-certificates package, set ecs_agent_exec_ca_bundle_path" in out
+    assert "not 'latest': the agent reads the version from the directory" in out
+
+
+def test_preflight_ecs_exec_missing_key(tmp_path):
+    hosts = {"h": {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1", "ecs_agent_exec_enabled": True,
+                   "ecs_agent_exec_signing_key_path": str(tmp_path / "nokey.gpg")}}
+    dummy, out = run_playbook(tmp_path, hosts, [preflight("ecs_agent")], expect_rc=2)
+    assert "The signing key %s does not exist on the controller; set ecs_agent_exec_signing_key_path" % (
+        tmp_path / "nokey.gpg") in out

@@ -34,6 +34,12 @@ DUMP = {
         "installer": "{{ _ecs_agent_installer }}",
         "config": template("ecs_agent", "ecs.config.j2"),
         "retries": "{{ _ecs_agent_register_retries }}",
+        # The descriptor minus its key path (role_path exists only inside the role).
+        "exec": {k: "{{ _ecs_agent_exec_download.%s }}" % k
+                 for k in ("name", "url", "signature_suffix", "cache_name", "force", "dest", "fingerprints")},
+        "exec_version_dir": "{{ _ecs_agent_exec_version_dir }}",
+        "exec_binaries": "{{ _ecs_agent_exec_binaries }}",
+        "exec_ca_dest": "{{ _ecs_agent_exec_ca_bundle_dest }}",
     },
     "docker": {
         "supported": "{{ _docker_engine_platform_supported | bool }}",
@@ -71,6 +77,11 @@ VARIANTS = {
         ssm_agent_signing_key_fingerprints=["aaaa bbbb cccc dddd eeee ffff 0000 1111 2222 3333"],
         ecs_agent_register_timeout=61,
         docker_engine_install_source="docker", docker_engine_repo_url="https://mirror.example/docker-ce/linux/debian/"),
+    # ECS Exec binaries from a mirror of their own, another pinned version, user keys.
+    "exec_mirror_al2023_arm": dict(
+        facts=PLATFORMS["al2023_arm"], ecs_agent_cluster="c1", ecs_agent_package_base_url="http://pkgs.example",
+        ecs_agent_exec_package_base_url="https://ssm-mirror.example/s3/", ecs_agent_exec_ssm_version="3.3.1802.0",
+        ecs_agent_exec_signing_key_fingerprints=["aaaa bbbb cccc dddd eeee ffff 0000 1111 2222 3333"]),
     "rocky9_none": dict(facts=PLATFORMS["rocky9"], docker_engine_install_source="none",
                         docker_engine_extra_packages=["docker-compose-plugin"], ecs_agent_cluster="c1"),
     "sles_mirror": dict(facts=PLATFORMS["sles15_arm"], docker_engine_install_source="docker",
@@ -143,6 +154,47 @@ def test_ecs_agent_package_url(rendered, host, url, installer):
     assert ecs["url"] == url
     assert ecs["sig"] == url + ".asc"
     assert ecs["installer"] == installer
+
+
+EXEC = "amazon-ssm-agent-binaries.tar.gz"
+
+
+@pytest.mark.parametrize("host,url", [
+    ("debian12", S3 + "/amazon-ssm-us-east-1/3.3.1611.0/linux_amd64/" + EXEC),
+    ("debian11_arm", S3 + "/amazon-ssm-us-east-1/3.3.1611.0/linux_arm64/" + EXEC),
+    # One tarball per architecture, whatever the package format.
+    ("rocky9", S3 + "/amazon-ssm-us-east-1/3.3.1611.0/linux_amd64/" + EXEC),
+    ("rhel8_arm", S3 + "/amazon-ssm-us-east-1/3.3.1611.0/linux_arm64/" + EXEC),
+    ("al2", S3 + "/amazon-ssm-us-east-1/3.3.1611.0/linux_amd64/" + EXEC),
+    ("sles15_arm", S3 + "/amazon-ssm-us-east-1/3.3.1611.0/linux_arm64/" + EXEC),
+    ("cn_debian12", "https://s3.cn-north-1.amazonaws.com.cn/amazon-ssm-cn-north-1/3.3.1611.0/linux_amd64/" + EXEC),
+    ("eusc_rocky9", "https://s3.eusc-de-east-1.amazonaws.eu/amazon-ssm-eusc-de-east-1/3.3.1611.0/linux_amd64/" + EXEC),
+    ("dualstack_ubuntu", "https://s3.dualstack.us-west-2.amazonaws.com/amazon-ssm-us-west-2/3.3.1611.0/linux_amd64/" + EXEC),
+    # By default the package mirror serves the tarball too; a mirror of its own wins.
+    ("mirror_debian12", "http://172.17.0.1:4580/amazon-ssm-us-east-1/3.3.1611.0/linux_amd64/" + EXEC),
+    ("exec_mirror_al2023_arm", "https://ssm-mirror.example/s3/amazon-ssm-us-east-1/3.3.1802.0/linux_arm64/" + EXEC),
+])
+def test_ecs_exec_binaries_url(rendered, host, url):
+    ex = rendered[host]["ecs"]["exec"]
+    assert ex["url"] == url
+    assert ex["url"] + ex["signature_suffix"] == url + ".sig"  # binary detached signature, as AWS publishes it
+    assert ex["name"] == "amazon-ssm-agent-binaries" and ex["force"] is False
+
+
+def test_ecs_exec_layout_and_keys(rendered):
+    ex = rendered["debian12"]["ecs"]
+    assert ex["exec_version_dir"] == "/var/lib/ecs/deps/execute-command/bin/3.3.1611.0"
+    assert ex["exec_binaries"] == ["amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker"]
+    assert ex["exec_ca_dest"] == "/var/lib/ecs/deps/execute-command/certs/tls-ca-bundle.pem"
+    assert ex["exec"]["dest"] == "/var/cache/hybridfleet-ecs-anywhere/ecs_agent/amazon-ssm-agent-binaries-3.3.1611.0.tar.gz"
+    # Signed with the SSM agent key (shipped in the role), not the ECS key of the package.
+    assert ex["exec"]["fingerprints"] == ["1C5B395CBE5E74E2F1CA21592784DBF388D19D46"]
+    other = rendered["exec_mirror_al2023_arm"]["ecs"]
+    assert other["exec_version_dir"] == "/var/lib/ecs/deps/execute-command/bin/3.3.1802.0"
+    assert other["exec"]["fingerprints"] == ["AAAABBBBCCCCDDDDEEEEFFFF0000111122223333"]
+    # Distinct cache names per URL, so versions and mirrors never collide in the controller cache.
+    names = {rendered[h]["ecs"]["exec"]["url"]: rendered[h]["ecs"]["exec"]["cache_name"] for h in rendered}
+    assert len(set(names.values())) == len(names)
 
 
 def test_ecs_agent_version_default_is_pinned():

@@ -15,9 +15,12 @@ import pytest
 from conftest import PLATFORMS, include_role_vars, recap, run_playbook
 
 ROLES = {
-    # role: (path of the package under the mirror for debian12 / x86_64, signature suffix)
-    "ssm_agent": ("amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb", ".sig", "deb"),
-    "ecs_agent": ("amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.amd64.deb", ".asc", "deb"),
+    # case: (path of the file under the mirror for debian12 / x86_64, signature suffix, file on the host)
+    "ssm_agent": ("amazon-ssm-us-east-1/latest/debian_amd64/amazon-ssm-agent.deb", ".sig", "amazon-ssm-agent.deb"),
+    "ecs_agent": ("amazon-ecs-agent-us-east-1/amazon-ecs-init-1.105.1-1.amd64.deb", ".asc", "amazon-ecs-init.deb"),
+    # ecs_agent's ECS Exec binaries: same downloader, the SSM agent's bucket, key variables and .sig.
+    "ecs_agent_exec": ("amazon-ssm-us-east-1/3.3.1611.0/linux_amd64/amazon-ssm-agent-binaries.tar.gz", ".sig",
+                       "amazon-ssm-agent-binaries-3.3.1611.0.tar.gz"),
 }
 ARM_SSM = "amazon-ssm-us-east-1/latest/linux_arm64/amazon-ssm-agent.rpm"
 
@@ -72,29 +75,41 @@ def publish(root, path, content, signer=None, suffix=".sig", tamper=False):
         target.write_bytes(content + b"tampered")
 
 
-def fetch(tmp_path, role, base_url, keys, hosts):
+def fetch(tmp_path, case, base_url, keys, hosts):
     """Run the role's controller download path for `hosts` ({name: facts})."""
+    role = "ecs_agent" if case.startswith("ecs_agent") else case
+    keyvar = "ecs_agent_exec" if case == "ecs_agent_exec" else role
     inventory = {
         name: {"facts": f,
                role + "_package_base_url": base_url,
-               role + "_signing_key_path": str(keys["keyfile"]),
-               role + "_signing_key_fingerprints": [keys["A"]["fpr"]],
+               keyvar + "_signing_key_path": str(keys["keyfile"]),
+               keyvar + "_signing_key_fingerprints": [keys["A"]["fpr"]],
                role + "_controller_cache_dir": str(tmp_path / "cache"),
                role + "_host_cache_dir": str(tmp_path / ("host-" + name)),
-               "ecs_agent_cluster": "c1"}
+               "ecs_agent_cluster": "c1", "ecs_agent_exec_enabled": case == "ecs_agent_exec"}
         for name, f in hosts.items()}
-    tasks = [
-        include_role_vars(role),
-        # What install.yml records before delegating the download.
-        {"name": "Describe the package",
-         "ansible.builtin.set_fact": {"__%s_package" % role: {
-             "url": "{{ _%s_package_url }}" % role,
-             "signature_url": "{{ _%s_signature_url }}" % role,
-             "cache_name": "{{ _%s_package_cache_name }}" % role}}},
-        {"name": "Download and verify on the controller",
-         "ansible.builtin.include_role": {"name": "hybridfleet.ecs_anywhere." + role,
-                                          "tasks_from": "download_controller.yml"}},
-    ]
+    if role == "ssm_agent":
+        tasks = [
+            include_role_vars(role),
+            # What install.yml records before delegating the download.
+            {"name": "Describe the package",
+             "ansible.builtin.set_fact": {"__%s_package" % role: {
+                 "url": "{{ _%s_package_url }}" % role,
+                 "signature_url": "{{ _%s_signature_url }}" % role,
+                 "cache_name": "{{ _%s_package_cache_name }}" % role}}},
+            {"name": "Download and verify on the controller",
+             "ansible.builtin.include_role": {"name": "hybridfleet.ecs_anywhere." + role,
+                                              "tasks_from": "download_controller.yml"}},
+        ]
+    else:  # one downloader, given the descriptor install.yml passes it
+        descriptor = "_ecs_agent_exec_download" if case == "ecs_agent_exec" else "_ecs_agent_package_download"
+        tasks = [
+            include_role_vars(role),
+            {"name": "Download and verify",
+             "ansible.builtin.include_role": {"name": "hybridfleet.ecs_anywhere.ecs_agent",
+                                              "tasks_from": "download.yml"},
+             "vars": {"__ecs_agent_download": "{{ %s }}" % descriptor}},
+        ]
     dummy, out = run_playbook(tmp_path, inventory, tasks, expect_rc=None)
     return out
 
@@ -106,7 +121,7 @@ def host_files(tmp_path):
 @pytest.mark.parametrize("role", sorted(ROLES))
 def test_good_signature_installs(tmp_path, mirror, keys, role):
     root, url = mirror
-    path, suffix, fmt = ROLES[role]
+    path, suffix, on_host = ROLES[role]
     publish(root, path, b"package for " + role.encode(), keys["A"], suffix)
     hosts = {"debian12": PLATFORMS["debian12"]}
     if role == "ssm_agent":  # two distinct packages, one download each
@@ -115,17 +130,20 @@ def test_good_signature_installs(tmp_path, mirror, keys, role):
     out = fetch(tmp_path, role, url, keys, hosts)
     assert all(s["failed"] == 0 for s in recap(out).values()), out
     assert "good signature by a pinned key" in out
-    pkg = "amazon-ssm-agent" if role == "ssm_agent" else "amazon-ecs-init"
-    assert (tmp_path / "host-debian12" / (pkg + ".deb")).read_bytes() == b"package for " + role.encode()
+    assert (tmp_path / "host-debian12" / on_host).read_bytes() == b"package for " + role.encode()
     if role == "ssm_agent":
+        pkg = "amazon-ssm-agent"
         assert (tmp_path / "host-al2023_arm" / (pkg + ".rpm")).read_bytes() == b"arm rpm"
         assert len(list((tmp_path / "cache").glob("*.rpm"))) == 1
 
 
 # ecs_agent shares the download/verify task files' logic with ssm_agent (only names and the
-# .asc suffix differ), so one ecs_agent case keeps the suite fast.
+# .asc suffix differ), so one ecs_agent package case keeps the suite fast; the ECS Exec tarball
+# goes through the same ecs_agent downloader with its own key variables, so it gets the two
+# cases that key pinning decides.
 @pytest.mark.parametrize("role,case", [("ssm_agent", "tampered"), ("ssm_agent", "unpinned_key"),
-                                       ("ssm_agent", "no_signature"), ("ecs_agent", "tampered")])
+                                       ("ssm_agent", "no_signature"), ("ecs_agent", "tampered"),
+                                       ("ecs_agent_exec", "tampered"), ("ecs_agent_exec", "unpinned_key")])
 def test_bad_signature_fails_closed(tmp_path, mirror, keys, role, case):
     root, url = mirror
     path, suffix, dummy = ROLES[role]
@@ -137,11 +155,12 @@ def test_bad_signature_fails_closed(tmp_path, mirror, keys, role, case):
     stats = recap(out)
     assert sum(s["failed"] for s in stats.values()) >= 1, out
     assert "Copy the verified package to the host" not in out
+    assert "Copy the verified file to the host" not in out
     if case == "no_signature":
         assert "HTTP Error 404" in out
     else:
         assert "Signature check FAILED" in out
-        assert "The package was deleted and nothing was installed" in out
+        assert "was deleted and nothing was installed" in out
         if case == "unpinned_key":
             assert keys["B"]["fpr"] in out  # says who signed it
     # Nothing reached a host, and no unverified package stays in the cache.
