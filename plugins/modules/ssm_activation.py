@@ -229,8 +229,9 @@ class ActivationManager:
         if error_code(error.exception) != "ValidationException" or "role" not in detail.lower():
             return error
         return FleetError(
-            f"Failed to create the SSM activation: IAM role {role} does not exist or does not trust ssm.amazonaws.com ({detail.rsplit(': ', 1)[-1]}). Create it with a trust "
-            "policy for ssm.amazonaws.com and the AmazonSSMManagedInstanceCore and AmazonEC2ContainerServiceforEC2Role managed policies "
+            f"Failed to create the SSM activation: IAM role {role} does not exist or does not trust ssm.amazonaws.com "
+            f"({detail.rsplit(': ', 1)[-1]}). Create it with a trust policy for ssm.amazonaws.com and the AmazonSSMManagedInstanceCore "
+            "and AmazonEC2ContainerServiceforEC2Role managed policies "
             "(the register playbook does this with ecs_anywhere_create_iam_role: true), or set iam_role to an existing role. "
             "No activation was created.")
 

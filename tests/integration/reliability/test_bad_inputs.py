@@ -133,7 +133,8 @@ def test_module_bad_input(row, play, emulator, world):
 
 INVENTORY_ROWS = [
     Row("inventory-bad-region", "inventory", "fleet inventory with regions [us-east1]",
-        ["'us-east1' in regions is not an AWS region name"], ["fix regions in the inventory file"], {"options": {"regions": ["us-east1"], "clusters": [CLUSTER]}}),
+        ["'us-east1' in regions is not an AWS region name"], ["fix regions in the inventory file"],
+        {"options": {"regions": ["us-east1"], "clusters": [CLUSTER]}}),
     Row("inventory-unknown-cluster", "inventory", "fleet inventory naming a cluster that does not exist",
         ["cluster 'nope' does not exist in region us-east-1"], ["fix clusters in the inventory file or create the cluster"],
         {"options": {"regions": ["us-east-1"], "clusters": ["nope"]}}),
