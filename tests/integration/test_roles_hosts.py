@@ -1,6 +1,8 @@
 """The roles on real sandbox hosts, for what molecule's happy path does not show: a tampered
-package fails closed, a wrong activation code fails clearly and leaves no registration, and a
-changed cluster re-registers and reports the old container instance ARN.
+package fails closed, a wrong activation code fails clearly and leaves no registration, a
+changed cluster re-registers and reports the old container instance ARN, and the optional ECS
+Exec dependencies are installed where the agent reads them, refused when tampered with, kept
+when the role runs twice in one play, and removed with the agent.
 
 Each test runs ansible-playbook with the roles against a fleet of its own (tests/sandbox,
 `sandbox_fixtures`), an emulator and the package mirror reachable from the hosts.
@@ -62,12 +64,14 @@ class Roles:
         self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {host.name: {"ansible_host": host.address}},
                                                           "vars": group_vars}}))
 
-    def run(self, roles, extra_vars=None, name="play"):
+    def run(self, roles, extra_vars=None, name="play", tasks=None):
+        """Apply `roles` (or run `tasks` instead, e.g. include_role twice); returns rc, output, facts."""
         out_file = self.tmp / (name + "-facts.json")
         play = [{
             "name": "Roles", "hosts": "all", "gather_facts": True, "become": True,
             "vars": dict(extra_vars or {}),
-            "roles": [{"role": "hybridfleet.ecs_anywhere." + r} for r in roles],
+            **({"tasks": tasks} if tasks is not None else
+               {"roles": [{"role": "hybridfleet.ecs_anywhere." + r} for r in roles]}),
             "post_tasks": [{
                 "name": "Dump the facts the roles set",
                 "ansible.builtin.copy": {
@@ -170,3 +174,115 @@ def test_cluster_change_registers_anew_and_reports_old_arn(hosts, aws, host_emul
     new = ecs.describe_container_instances(cluster="roles-b", containerInstances=[second["arn"]])["containerInstances"]
     assert new[0]["status"] == "ACTIVE" and new[0]["ec2InstanceId"] == first["mi"]
     assert "ECS_CLUSTER=roles-b" in host.exec("cat /etc/ecs/ecs.config").stdout
+
+
+# --- ECS Exec dependencies (ecs_agent_exec_enabled) --------------------------------------------------------------
+EXEC_DIR = "/var/lib/ecs/deps/execute-command"
+EXEC_BINARIES = ("amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker")
+
+
+@pytest.fixture(scope="module")
+def exec_vars(sandbox_packages):
+    """ECS Exec on, with the newest stand-in binaries the mirror serves, signed with the test key."""
+    from tests.sandbox.mirror.layout import versions
+    built = versions(sandbox_packages, "amazon-ssm-agent-binaries", "amd64", "tar.gz")
+    assert len(built) >= 2, "the sandbox builds ECS Exec binaries for every amazon-ssm-agent version"
+    return {"ecs_agent_exec_enabled": True, "ecs_agent_exec_ssm_version": built[-1],
+            "ecs_agent_exec_signing_key_path": str(settings.SIGNING_KEY),
+            "ecs_agent_exec_signing_key_fingerprints": settings.signing_fingerprints(),
+            "_older": built[0]}
+
+
+def _enrolled(host):
+    """hosts[2] is enrolled (cluster roles-b) by the cluster-change test above; say so if it is not."""
+    cluster = host.exec("sed -n 's/^ECS_CLUSTER=//p' /etc/ecs/ecs.config", check=False).stdout.strip()
+    if cluster != "roles-b":
+        pytest.fail("%s is not enrolled in roles-b: test_cluster_change_registers_anew_and_reports_old_arn "
+                    "must run (and pass) first in this module" % host.name)
+    return cluster
+
+
+def test_ecs_exec_installed_and_pin_kept_when_role_included_twice(hosts, aws, host_emulator, mirror, exec_vars,
+                                                                 tmp_path):
+    """One play includes ecs_agent twice with ECS Exec on and the version pinned in play vars (the
+    agent's own fact once collided with ecs_agent_version and broke the second inclusion). The
+    first installs the binaries and the CA bundle where the agent reads them, removes another
+    version and restarts the agent, which then advertises ECS Exec; the second changes nothing."""
+    host, (dummy, ecs) = hosts[2], aws
+    cluster = _enrolled(host)
+    version, older = exec_vars["ecs_agent_exec_ssm_version"], exec_vars["_older"]
+    pin = host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout.strip()
+    # Binaries of another version left behind: the agent would use the highest, so the role removes them.
+    host.exec("install -d %s/bin/%s && touch %s/bin/%s/amazon-ssm-agent" % (EXEC_DIR, older, EXEC_DIR, older))
+    include = {"name": "Apply ecs_agent", "ansible.builtin.include_role": {"name": "hybridfleet.ecs_anywhere.ecs_agent"}}
+    tasks = [include, {"name": "Second inclusion of the role", "ansible.builtin.debug": {"msg": "again"}}, include]
+    play_vars = {k: v for k, v in exec_vars.items() if not k.startswith("_")}
+    play_vars.update(ecs_agent_cluster=cluster, ecs_agent_version=pin, ecs_agent_register_timeout=120)
+    rc, out, facts = Roles(host, host_emulator, mirror, tmp_path).run([], play_vars, name="exec", tasks=tasks)
+    assert rc == 0, out
+    first, second = out.split("TASK [Second inclusion of the role]")
+    second = second.split("TASK [Dump the facts the roles set]")[0]
+    assert "amazon-ssm-agent-binaries.tar.gz: good signature by a pinned key" in first
+    assert "RUNNING HANDLER [hybridfleet.ecs_anywhere.ecs_agent : Restart ecs]" in first
+    # The second inclusion kept the user's pin (not the running version "1.105.1") and changed nothing.
+    assert "amazon-ecs-init-%s.amd64.deb" % pin in second
+    assert "\nchanged: " not in second and "Restart ecs" not in second, second
+    assert facts["version"] == pin.rsplit("-", 1)[0]
+
+    bin_dir = "%s/bin/%s" % (EXEC_DIR, version)
+    listing = host.exec("ls %s/bin; stat -c '%%a %%U %%n' %s/*" % (EXEC_DIR, bin_dir)).stdout.split("\n")
+    assert listing[0] == version  # only the pinned version is left
+    assert sorted(listing[1:-1]) == sorted("755 root %s/%s" % (bin_dir, b) for b in EXEC_BINARIES)
+    for binary in EXEC_BINARIES:
+        assert host.exec("%s/%s -version" % (bin_dir, binary)).stdout.strip() == "SSM Agent version: " + version
+    cert = host.exec("stat -c '%%a %%U' %s/certs/tls-ca-bundle.pem; sha256sum < %s/certs/tls-ca-bundle.pem; "
+                     "sha256sum < /etc/ssl/certs/ca-certificates.crt" % (EXEC_DIR, EXEC_DIR)).stdout.split("\n")
+    assert cert[0] == "400 root" and cert[1] == cert[2], cert
+    # The restarted agent found them and told ECS it can do ECS Exec.
+    arn = facts["arn"]
+    described = ecs.describe_container_instances(cluster=cluster, containerInstances=[arn])["containerInstances"][0]
+    assert "ecs.capability.execute-command" in {a["name"] for a in described["attributes"]}
+
+
+def test_ecs_exec_tampered_tarball_fails_closed(hosts, host_emulator, mirror, sandbox_packages, exec_vars, tmp_path):
+    """A binaries tarball that does not match its signature fails the run before anything is
+    installed: no ECS Exec files, no amazon-ecs-init, nothing in the host's cache."""
+    host = hosts[0]
+    from tests.sandbox.mirror.layout import resolve
+    version = exec_vars["ecs_agent_exec_ssm_version"]
+    path = "/amazon-ssm-%s/%s/linux_amd64/amazon-ssm-agent-binaries.tar.gz" % (settings.REGION, version)
+    root = tmp_path / "tampered"
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True)
+    data = bytearray(resolve(sandbox_packages, path).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    shutil.copy(resolve(sandbox_packages, path + ".sig"), str(target) + ".sig")
+    server = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+                               "--directory", str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = _wait_http_server_port(server)
+        play_vars = {k: v for k, v in exec_vars.items() if not k.startswith("_")}
+        play_vars.update(ecs_agent_cluster="roles-a", ecs_agent_controller_cache_dir=str(tmp_path / "cache"),
+                         ecs_agent_exec_package_base_url="http://127.0.0.1:%d" % port)
+        rc, out, _ = Roles(host, host_emulator, mirror, tmp_path).run(["ecs_agent"], play_vars)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert rc != 0, out
+    assert "Signature check FAILED" in out and "nothing was installed" in out
+    assert "ecs_agent_exec_package_base_url, ecs_agent_exec_ssm_version" in out  # says what to check
+    assert host.exec("test -e /var/lib/ecs", check=False).returncode != 0
+    assert host.exec("dpkg-query -W amazon-ecs-init", check=False).returncode != 0
+    assert host.exec("ls /var/cache/hybridfleet-ecs-anywhere/ecs_agent/", check=False).stdout.strip() == ""
+    assert list((tmp_path / "cache").glob("*.tar.gz")) == []  # the controller cache dropped it too
+
+
+def test_ecs_agent_absent_removes_exec_dependencies(hosts, host_emulator, mirror, tmp_path):
+    host = hosts[2]
+    assert host.exec("test -d %s/bin" % EXEC_DIR, check=False).returncode == 0, "needs the ECS Exec test above"
+    rc, out, _ = Roles(host, host_emulator, mirror, tmp_path).run(["ecs_agent"], {"ecs_agent_state": "absent"})
+    assert rc == 0, out
+    assert host.exec("test -e %s" % EXEC_DIR, check=False).returncode != 0
+    assert host.exec("test -e /var/lib/ecs", check=False).returncode != 0
+    assert host.exec("dpkg-query -W amazon-ecs-init", check=False).returncode != 0
