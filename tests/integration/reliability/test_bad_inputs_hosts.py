@@ -150,10 +150,7 @@ HOST_ROWS = [
         {"setup": setup_tampered}),
     Row("host-unsigned-package", "host (ssm_agent)", "SSM agent package served without its .sig",
         ["amazon-ssm-agent.deb.sig could not be downloaded", "nothing was installed"],
-        ["holds each package beside its .sig file"], {"setup": setup_unsigned},
-        xfail="d192cc4 added a clear message, but its get_url task has failed_when: false, so item.failed is never true and the "
-              "message never fires: the package is downloaded and gpg fails on the missing .sig instead; reported (R4b) in "
-              ".build/requests-reliability.md"),
+        ["holds each package beside its .sig file"], {"setup": setup_unsigned}),
     Row("host-unknown-fingerprint", "host (ssm_agent)", "a good signature by a key whose fingerprint is not pinned",
         ["Signature check FAILED", "allowed: " + AMAZON_ECS_KEY, "nothing was installed"], ["ssm_agent_signing_key_fingerprints"],
         {"setup": setup_unknown_fingerprint}),
