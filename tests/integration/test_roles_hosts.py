@@ -64,7 +64,7 @@ class Roles:
         self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {host.name: {"ansible_host": host.address}},
                                                           "vars": group_vars}}))
 
-    def run(self, roles, extra_vars=None, name="play", tasks=None):
+    def run(self, roles, extra_vars=None, name="play", tasks=None, check=False):
         """Apply `roles` (or run `tasks` instead, e.g. include_role twice); returns rc, output, facts."""
         out_file = self.tmp / (name + "-facts.json")
         play = [{
@@ -87,8 +87,8 @@ class Roles:
         env = dict(os.environ, **aws_env(self.emulator.url))
         env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_HOST_KEY_CHECKING="False",
                    ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT))
-        proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(self.inventory), str(playbook)], env=env,
-                              capture_output=True, text=True, timeout=900)
+        proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(self.inventory), str(playbook)] + (["--check"] if check else []),
+                              env=env, capture_output=True, text=True, timeout=900)
         facts = json.loads(out_file.read_text()) if out_file.exists() else None
         return proc.returncode, proc.stdout + proc.stderr, facts
 
@@ -276,6 +276,21 @@ def test_ecs_exec_tampered_tarball_fails_closed(hosts, host_emulator, mirror, sa
     assert host.exec("dpkg-query -W amazon-ecs-init", check=False).returncode != 0
     assert host.exec("ls /var/cache/hybridfleet-ecs-anywhere/ecs_agent/", check=False).stdout.strip() == ""
     assert list((tmp_path / "cache").glob("*.tar.gz")) == []  # the controller cache dropped it too
+
+
+def test_ecs_exec_check_mode_on_a_fresh_host(hosts, host_emulator, mirror, exec_vars, tmp_path):
+    """--check with ECS Exec on, on a host without the agent: the signatures are proved on the
+    controller, the run reports what it would do, and the host is left untouched."""
+    host = hosts[0]
+    play_vars = {k: v for k, v in exec_vars.items() if not k.startswith("_")}
+    play_vars.update(ecs_agent_cluster="roles-a", ecs_agent_controller_cache_dir=str(tmp_path / "cache"))
+    rc, out, _ = Roles(host, host_emulator, mirror, tmp_path).run(["ecs_agent"], play_vars, check=True)
+    assert rc == 0, out
+    assert "amazon-ssm-agent-binaries.tar.gz: good signature by a pinned key" in out
+    assert "TASK [hybridfleet.ecs_anywhere.ecs_agent : Create the directory for the CA bundle]" in out
+    assert host.exec("test -e /var/lib/ecs", check=False).returncode != 0
+    assert host.exec("test -e /var/cache/hybridfleet-ecs-anywhere/ecs_agent", check=False).returncode != 0
+    assert host.exec("dpkg-query -W amazon-ecs-init", check=False).returncode != 0
 
 
 def test_ecs_agent_absent_removes_exec_dependencies(hosts, host_emulator, mirror, tmp_path):

@@ -23,6 +23,7 @@ ROLES = {
                        "amazon-ssm-agent-binaries-3.3.1611.0.tar.gz"),
 }
 ARM_SSM = "amazon-ssm-us-east-1/latest/linux_arm64/amazon-ssm-agent.rpm"
+HOST_DOWNLOAD = {"on": False}  # test_ecs_agent_download_on_the_host turns the host-side path on
 
 
 def gpg(home, *args, **kw):
@@ -86,7 +87,8 @@ def fetch(tmp_path, case, base_url, keys, hosts):
                keyvar + "_signing_key_fingerprints": [keys["A"]["fpr"]],
                role + "_controller_cache_dir": str(tmp_path / "cache"),
                role + "_host_cache_dir": str(tmp_path / ("host-" + name)),
-               "ecs_agent_cluster": "c1", "ecs_agent_exec_enabled": case == "ecs_agent_exec"}
+               "ecs_agent_cluster": "c1", "ecs_agent_exec_enabled": case == "ecs_agent_exec",
+               "ecs_agent_download_via_controller": not HOST_DOWNLOAD["on"]}
         for name, f in hosts.items()}
     if role == "ssm_agent":
         tasks = [
@@ -166,3 +168,24 @@ def test_bad_signature_fails_closed(tmp_path, mirror, keys, role, case):
     # Nothing reached a host, and no unverified package stays in the cache.
     assert host_files(tmp_path) == []
     assert [p.name for p in (tmp_path / "cache").glob("*") if not p.name.endswith((".sig", ".asc"))] == []
+
+
+@pytest.mark.parametrize("case,tamper", [("ecs_agent_exec", False), ("ecs_agent", True)])
+def test_ecs_agent_download_on_the_host(tmp_path, mirror, keys, case, tamper, monkeypatch):
+    """ecs_agent_download_via_controller: false: the same downloader fetches and verifies on the
+    host itself (here localhost); only a verified file reaches its path, a tampered one is deleted."""
+    root, url = mirror
+    path, suffix, on_host = ROLES[case]
+    publish(root, path, b"payload", keys["A"], suffix, tamper=tamper)
+    monkeypatch.setitem(HOST_DOWNLOAD, "on", True)
+    out = fetch(tmp_path, case, url, keys, {"debian12": PLATFORMS["debian12"]})
+    host_dir = tmp_path / "host-debian12"
+    if tamper:
+        assert "Signature check FAILED" in out and "was deleted and nothing was installed" in out
+        assert not (host_dir / on_host).exists()
+        assert [p.name for p in host_dir.iterdir() if not p.name.endswith((suffix, "-signing-key"))] == []
+    else:
+        assert all(s["failed"] == 0 for s in recap(out).values()), out
+        assert "good signature by a pinned key" in out
+        assert (host_dir / on_host).read_bytes() == b"payload"
+    assert not (tmp_path / "cache").exists()  # nothing went through the controller
