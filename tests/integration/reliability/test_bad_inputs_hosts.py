@@ -171,9 +171,8 @@ HOST_ROWS = [
         xfail="roles/ecs_agent: nothing checks the port; the package is installed and ecs.config written, then 'Enable and start ecs' "
               "fails with systemd's generic 'control process exited with error code'; reported in .build/requests-reliability.md"),
     Row("host-bad-daemon-json", "host (docker_engine)", "docker_engine_daemon_config with an option dockerd does not know",
-        ["bogus-option", "daemon.json"], ["docker_engine_daemon_config"], {"setup": setup_bad_daemon_json},
-        xfail="roles/docker_engine: dockerd 20.10 (Debian 12) cannot --validate, so the bad daemon.json is written, the restart "
-              "fails with systemd's generic error and Docker is left down; reported in .build/requests-reliability.md"),
+        ["refused the daemon.json rendered from docker_engine_daemon_config", "bogus-option", "previous configuration was put back"],
+        ["Fix docker_engine_daemon_config"], {"setup": setup_bad_daemon_json}),
 ]
 
 
