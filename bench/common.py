@@ -1,6 +1,7 @@
 """What both bench parts share: the run's context (date, commit, load), the emulator's call counters,
 and running a command while measuring its wall time, CPU seconds and peak memory."""
 import datetime
+import json
 import math
 import os
 import subprocess
@@ -84,14 +85,14 @@ def _tree_rss_kib(pgid):
 def measure(cmd, env, cwd=None, timeout=1800):
     """Run `cmd`; return rc, stdout, wall seconds and the controller cost.
 
-    os.wait4 gives the rusage of this one child including the forks it reaped (ansible's workers), so
-    other children of the bench do not leak into it. ru_maxrss is the largest single process; a sampler
-    also records the peak of the whole process group's resident memory.
+    bench.rusage runs it and reports os.wait4's rusage of that one command including the forks it reaped
+    (ansible's workers): CPU seconds, and ru_maxrss, the largest single process. A sampler also records
+    the peak of the whole process group's resident memory.
     """
-    with tempfile.TemporaryFile("w+") as out:
+    with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r", suffix=".json") as usage:
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=cwd or REPO, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+        proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "rusage.py"), usage.name, "--"] + list(cmd), cwd=cwd or REPO,
+                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         peak = [0]
         done = threading.Event()
 
@@ -102,16 +103,17 @@ def measure(cmd, env, cwd=None, timeout=1800):
                     proc.kill()
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         done.set()
         sampler.join()
         seconds = time.monotonic() - start
         out.seek(0)
         stdout = out.read()
-    return {"rc": proc.returncode, "stdout": stdout, "seconds": round(seconds, 2),
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024.0, 1), "peak_tree_rss_mib": round(peak[0] / 1024.0, 1)}
+        cost = json.loads(usage.read() or '{"cpu_seconds": null, "maxrss_kib": null}')
+    return {"rc": proc.returncode, "stdout": stdout, "seconds": round(seconds, 2), "rss_method": "bench.rusage",
+            "cpu_seconds": cost["cpu_seconds"] and round(cost["cpu_seconds"], 2),
+            "peak_rss_mib": cost["maxrss_kib"] and round(cost["maxrss_kib"] / 1024.0, 1),
+            "peak_tree_rss_mib": round(peak[0] / 1024.0, 1)}
 
 
 def start_emulator(listen=None, drain_delay=None):

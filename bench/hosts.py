@@ -74,7 +74,7 @@ class Runner:
         row = {"name": label, "playbook": name, "hosts": len(hosts), "rc": result["rc"], "seconds": result["seconds"],
                "changed": sum(c.get("changed", 0) for c in counts.values()), "recap": counts,
                "mirror": mirror_cost(access_records(self.mirror)[seen:]),
-               "controller": {k: result[k] for k in ("cpu_seconds", "peak_rss_mib", "peak_tree_rss_mib")}}
+               "controller": {k: result[k] for k in ("cpu_seconds", "peak_rss_mib", "peak_tree_rss_mib", "rss_method")}}
         self.runs.append(row)
         log("%-28s %d hosts rc=%d %7.1fs changed=%d mirror %d bytes (ideal %d)" % (
             label, row["hosts"], row["rc"], row["seconds"], row["changed"], row["mirror"]["bytes_served"], row["mirror"]["distinct_bytes"]))
