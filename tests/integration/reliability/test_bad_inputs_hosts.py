@@ -20,8 +20,9 @@ from bad_input_fixtures import ROLE, TRUST, HostRoles, Row, api_state, assert_sa
 from sandbox_fixtures import docker_engine, host_emulator, mirror, sandbox_packages, test_fleet  # noqa: F401  (fixtures used by name)
 from tests.sandbox import settings
 
-# One worker runs every row (under `-n 2 --dist loadgroup`), so the rows share one host instead of one per worker.
-pytestmark = [pytest.mark.hosts, pytest.mark.xdist_group("bad-inputs-host")]
+# Run with `-n 2 --dist loadfile` so one worker takes every row and they share one host (plain `-n` would
+# spread the rows and start a host, emulator and mirror per worker).
+pytestmark = pytest.mark.hosts
 
 SSM_PACKAGE = "/amazon-ssm-%s/latest/debian_amd64/amazon-ssm-agent.deb" % settings.REGION
 AMAZON_ECS_KEY = "F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"  # a real, well-formed fingerprint that did not sign the stand-ins
