@@ -168,9 +168,7 @@ HOST_ROWS = [
         ["InvalidActivation", "Nothing was left registered"], ["reached its registration limit"],
         {"setup": setup_exhausted, "installs": ["amazon-ssm-agent"]}),
     Row("host-port-51678-taken", "host (ecs_agent)", "another process listens on the agent's introspection port 51678",
-        ["Port 51678", "is in use by another process"], ["Stop or move that process"], {"setup": setup_port_taken},
-        xfail="roles/ecs_agent: nothing checks the port; the package is installed and ecs.config written, then 'Enable and start ecs' "
-              "fails with systemd's generic 'control process exited with error code'; reported in .build/requests-reliability.md"),
+        ["Port 51678", "is in use by another process"], ["Stop or move that process"], {"setup": setup_port_taken}),
     Row("host-bad-daemon-json", "host (docker_engine)", "docker_engine_daemon_config with an option dockerd does not know",
         ["refused the daemon.json rendered from docker_engine_daemon_config", "bogus-option", "previous configuration was put back"],
         ["Fix docker_engine_daemon_config"], {"setup": setup_bad_daemon_json}),
