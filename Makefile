@@ -45,8 +45,11 @@ emulator-tests: venv  ## the emulated control plane's own test suite
 	$(PYTEST) tests/emulator -q -n 2 $(PYTEST_ARGS)
 
 # The real-kernel VM host test (QEMU TCG, minutes) runs on its own: make test-vm.
-integration: venv collection-link  ## modules, playbooks and the sandbox fleet against the emulator
-	$(PYTEST) tests/integration -q -m "not vm" $(PYTEST_ARGS)
+# One file per worker (--dist loadfile): a file's tests share one enrolled fleet. The host tests
+# mostly wait on agents and polls, so three workers on two cores about halve the wall time.
+INTEGRATION_JOBS ?= 3
+integration: venv collection-link  ## modules, playbooks, roles, reliability and the sandbox fleet against the emulator
+	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
 	$(VENV)/bin/ansible-lint
@@ -98,10 +101,10 @@ demo: venv collection-link  ## the main job in the local sandbox: enroll, update
 	$(MAKE) --no-print-directory sandbox-up N=$(N)
 	$(PYTHON) -m tests.sandbox.demo
 
-test-suites: unit lint sanity emulator-tests integration
+test-suites: unit lint sanity emulator-tests integration molecule
 
 # Every suite runs even when an earlier one fails (-k), and the sandbox is always torn down.
-test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration (+ sandbox hosts)
+test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration, molecule (+ sandbox hosts)
 	$(MAKE) --no-print-directory docker-up report-prereqs
 	@status=0; $(MAKE) --no-print-directory -k test-suites || status=$$?; \
 	  $(MAKE) --no-print-directory sandbox-down; exit $$status
