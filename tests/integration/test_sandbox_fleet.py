@@ -280,3 +280,29 @@ def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_f
         port = url.split(":")[2].split("/")[0]
         path = "/" + url.split("/", 3)[3]
         assert vm.exec("curl -sf -m 10 http://10.0.2.2:%s%s" % (port, path)).returncode == 0
+
+
+def test_the_mirror_answers_not_modified_as_s3_does(mirror, sandbox_packages):
+    """A cached file re-checked with If-Modified-Since costs no bytes; an older copy is sent again."""
+    import urllib.error
+    import urllib.request
+    from email.utils import formatdate
+    path = "/amazon-ecs-agent-us-east-1/amazon-ecs-init-latest.amd64.deb"
+    url = "http://127.0.0.1:%s%s" % (mirror.host_url.rsplit(":", 1)[1], path)
+    with urllib.request.urlopen(url) as resp:
+        mtime = resp.headers["Last-Modified"]
+        full = len(resp.read())
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-Modified-Since": mtime}))
+    assert err.value.code == 304
+    older = formatdate(0, usegmt=True)
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"If-Modified-Since": older})) as resp:
+        assert len(resp.read()) == full > 0
+
+    def logged():  # the mirror logs a request after sending it
+        lines = [json.loads(line) for line in mirror.access_log.read_text().splitlines() if path in line]
+        return [(r["status"], r["bytes"]) for r in lines[-3:]] if len(lines) >= 3 else None
+    deadline = time.monotonic() + 10
+    while logged() != [(200, full), (304, 0), (200, full)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert logged() == [(200, full), (304, 0), (200, full)]

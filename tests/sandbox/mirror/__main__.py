@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -46,13 +46,25 @@ def make_handler(packages, access_log):
             if target is None:
                 return self.reply(404, (NO_SUCH_KEY % path.lstrip("/")).encode(), "application/xml", body)
             data = target.read_bytes()
-            self.reply(200, data, "application/octet-stream", body,
-                       {"ETag": '"%s"' % hashlib.md5(data).hexdigest(),
-                        "Last-Modified": formatdate(target.stat().st_mtime, usegmt=True)})
+            headers = {"ETag": '"%s"' % hashlib.md5(data).hexdigest(),
+                       "Last-Modified": formatdate(target.stat().st_mtime, usegmt=True)}
+            # As S3 does: get_url re-checks a cached file with If-Modified-Since, and bytes served
+            # per enrollment must show what a real bucket would send, not a full copy each time.
+            if self.not_modified_since(target):
+                return self.reply(304, b"", None, False, headers)
+            self.reply(200, data, "application/octet-stream", body, headers)
+
+        def not_modified_since(self, target):
+            try:
+                since = parsedate_to_datetime(self.headers.get("If-Modified-Since", ""))
+            except (TypeError, ValueError):
+                return False
+            return since is not None and int(target.stat().st_mtime) <= since.timestamp()
 
         def reply(self, status, data, content_type, body, extra=None):
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            if content_type:
+                self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for key, value in (extra or {}).items():
                 self.send_header(key, value)
