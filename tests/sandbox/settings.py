@@ -52,6 +52,9 @@ def role_vars(host_side_address=None, emulator_port=EMULATOR_PORT, mirror_port=M
         "ssm_agent_signing_key_fingerprints": fingerprints,
         "ecs_agent_signing_key_path": str(SIGNING_KEY),
         "ecs_agent_signing_key_fingerprints": list(fingerprints),
+        # ECS Exec's binaries tarball is signed with the SSM agent's key; off unless a play enables it.
+        "ecs_agent_exec_signing_key_path": str(SIGNING_KEY),
+        "ecs_agent_exec_signing_key_fingerprints": list(fingerprints),
         "ssm_agent_endpoint_url": emulator_for_hosts,
         "ecs_agent_backend_host": emulator_for_hosts,
     }
