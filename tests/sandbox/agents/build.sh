@@ -17,6 +17,15 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
 OUT="$STATE/packages"
 export GNUPGHOME="$STATE/gnupg"
+# gpg-agent puts its socket in GNUPGHOME (there is no /run/user/0 here) and a Unix socket path has at
+# most 107 bytes: under a deep checkout key generation fails with "No agent running". Go through a
+# short link instead; the keyring stays in .sandbox/gnupg.
+if [ "${#GNUPGHOME}" -gt 60 ]; then
+    mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+    short="/tmp/hf-gnupg-$(printf %s "$GNUPGHOME" | sha256sum | cut -c1-12)"
+    ln -sfn "$GNUPGHOME" "$short"
+    export GNUPGHOME="$short"
+fi
 KEY_UID="hybridfleet sandbox test signing key <sandbox-signing@hybridfleet.invalid>"
 ARCHES="${ARCHES:-amd64 arm64}"
 # Any fixed date: only reproducibility matters (dpkg-deb and tar read it).
