@@ -31,7 +31,13 @@ TARBALL="$STATE/images/$SUITE-$HASH.tar"
 
 log() { echo "build-image[$SUITE]: $*" >&2; }
 
-if docker image inspect "$TAG" >/dev/null 2>&1; then
+# The image is enough for container hosts. The VM builder (NEED_TARBALL=1) also needs the root as a
+# tarball under this SANDBOX_DIR, which a Docker engine shared with another checkout does not give.
+have_image() {
+    docker image inspect "$TAG" >/dev/null 2>&1 && { [ -z "${NEED_TARBALL:-}" ] || [ -s "$TARBALL" ]; }
+}
+
+if have_image; then
     echo "$TAG"; exit 0
 fi
 
@@ -40,7 +46,7 @@ fi
 mkdir -p "$STATE/build"
 exec 9>"$STATE/build/$SUITE.lock"
 flock 9
-if docker image inspect "$TAG" >/dev/null 2>&1; then
+if have_image; then
     echo "$TAG"; exit 0
 fi
 

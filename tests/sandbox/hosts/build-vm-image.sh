@@ -13,7 +13,7 @@ DISK_SIZE="${VM_DISK_SIZE:-8G}"
 
 log() { echo "build-vm-image[$SUITE]: $*" >&2; }
 
-TAG="$("$HERE/build-image.sh" "$SUITE")"
+TAG="$(NEED_TARBALL=1 "$HERE/build-image.sh" "$SUITE")"
 BASE_HASH="${TAG##*-}"
 BASE_TAR="$STATE/images/$SUITE-$BASE_HASH.tar"
 HASH="$({ echo "$BASE_HASH $DISK_SIZE"; cat "$HERE/vm-image/packages" "$HERE/vm-image/customize.sh"; } \
