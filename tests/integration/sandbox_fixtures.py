@@ -122,6 +122,10 @@ def test_fleet(docker_engine):
     yield fleet
     volumes = [m["Name"] for h in fleet.hosts() if h.kind == "container"
                for m in _mounts(h.name) if m.get("Type") == "volume"]
+    held = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.hybridfleet.sandbox.held=%s" % fleet.name],
+                          check=True, text=True, capture_output=True).stdout.split()
+    if held:  # addresses of stopped hosts (test_playbooks_harness.docker)
+        subprocess.run(["docker", "rm", "-f"] + held, check=True, capture_output=True)
     fleet.down()
     assert not fleet.inventory_path().exists()
     left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.hybridfleet.sandbox=%s" % fleet.name],

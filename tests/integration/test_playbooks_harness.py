@@ -142,8 +142,22 @@ def managed_instances(emulator):
     return emulator.client("ssm").describe_instance_information()["InstanceInformationList"]
 
 
+HELD = "io.hybridfleet.sandbox.held"
+
+
 def docker(action, name):
-    subprocess.run(["docker", action, name], check=True, capture_output=True, timeout=120)
+    """stop / kill / start a host. A stopped host's address is held by a container without sshd: Docker
+    gives a freed address to the next container started anywhere, and with tests running side by side
+    that is another test's host, same SSH key, which the playbook would then reach instead of failing."""
+    def run(*argv):
+        return subprocess.run(["docker"] + list(argv), check=True, capture_output=True, text=True, timeout=120).stdout
+    if action == "start":
+        run("rm", "-f", name + "-held")
+    run(action, name)
+    if action in ("stop", "kill"):
+        image, fleet = run("inspect", "-f", '{{.Config.Image}} {{index .Config.Labels "io.hybridfleet.sandbox"}}', name).split()
+        run("run", "-d", "--rm", "--name", name + "-held", "--label", "%s=%s" % (HELD, fleet), "--entrypoint", "sleep",
+            image, "infinity")
 
 
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from sandbox_fixtures import Background, free_port, wait_until
-from test_playbooks_harness import activations_report, container_instances, managed_instances, write_inventory
+from test_playbooks_harness import activations_report, container_instances, docker, managed_instances, write_inventory
 from tests.conftest import Emulator
 
 # The controller's modules use boto3 ("Botocore/..." in their User-Agent); the stand-in agents use
@@ -126,7 +126,7 @@ def docker_cmd(*args, check=True):
 
 def restart_host(host, inventory):
     """`docker start` a stopped host, wait for systemd, and point the inventory at its (maybe new) address."""
-    docker_cmd("start", host.name)
+    docker("start", host.name)
     wait_until("systemd on %s" % host.name, lambda: host.exec("systemctl is-system-running --wait", check=False)
                .stdout.strip() in ("running", "degraded"), timeout=120)
     address = docker_cmd("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", host.name).stdout.strip()

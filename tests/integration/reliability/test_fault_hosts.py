@@ -21,10 +21,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fault_fixtures sits beside this file
 from fault_fixtures import (  # noqa: E402,F401  (fixtures are used by name)
     CONTROLLER_USER_AGENT, assert_activations_all_deleted, assert_config_whole, assert_enrolled_exactly_once,
-    control_plane_mis, docker_cmd, fault_emulator, fault_fleet, host_mi, restart_host)
+    control_plane_mis, fault_emulator, fault_fleet, host_mi, restart_host)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: E402,F401
 from test_playbooks_harness import (  # noqa: E402,F401
-    CLUSTER, activations_report, container_instances, recap, run_playbook, sandbox_versions)
+    CLUSTER, activations_report, container_instances, docker, recap, run_playbook, sandbox_versions)
 
 pytestmark = pytest.mark.hosts
 HOST_COUNT = 3
@@ -66,7 +66,7 @@ def test_register_with_a_host_stopped_midway_and_docker_masked(fault_fleet, faul
         # over Ansible's open SSH connection for a while, which makes the failing task a matter of timing.
         if line.startswith("TASK [ECS agent]"):
             assert host_mi(b), "B should be registered with SSM when its ECS agent role starts"
-            docker_cmd("kill", b.name)
+            docker("kill", b.name)
             return True
         return False
     result = run_playbook("register", inventory, fault_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_old"],
