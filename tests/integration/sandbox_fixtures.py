@@ -23,6 +23,8 @@ REPO = settings.REPO
 ENGINE = REPO / "tests" / "sandbox" / "hosts" / "engine.sh"
 BUILD_PACKAGES = REPO / "tests" / "sandbox" / "agents" / "build.sh"
 REGION = settings.REGION
+# Label of the containers that hold a stopped host's address (test_playbooks_harness.docker).
+HELD = "io.hybridfleet.sandbox.held"
 
 
 def free_port():
@@ -122,9 +124,9 @@ def test_fleet(docker_engine):
     yield fleet
     volumes = [m["Name"] for h in fleet.hosts() if h.kind == "container"
                for m in _mounts(h.name) if m.get("Type") == "volume"]
-    held = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.hybridfleet.sandbox.held=%s" % fleet.name],
+    held = subprocess.run(["docker", "ps", "-aq", "--filter", "label=%s=%s" % (HELD, fleet.name)],
                           check=True, text=True, capture_output=True).stdout.split()
-    if held:  # addresses of stopped hosts (test_playbooks_harness.docker)
+    if held:
         subprocess.run(["docker", "rm", "-f"] + held, check=True, capture_output=True)
     fleet.down()
     assert not fleet.inventory_path().exists()

@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 import yaml
 
-from sandbox_fixtures import Background, free_port
+from sandbox_fixtures import HELD, Background, free_port
 from tests.conftest import COLLECTIONS_ROOT, Emulator
 from tests.sandbox import settings
 
@@ -142,9 +142,6 @@ def managed_instances(emulator):
     return emulator.client("ssm").describe_instance_information()["InstanceInformationList"]
 
 
-HELD = "io.hybridfleet.sandbox.held"
-
-
 def docker(action, name):
     """stop / kill / start a host. A stopped host's address is held by a container without sshd: Docker
     gives a freed address to the next container started anywhere, and with tests running side by side
@@ -158,7 +155,6 @@ def docker(action, name):
         image, fleet = run("inspect", "-f", '{{.Config.Image}} {{index .Config.Labels "io.hybridfleet.sandbox"}}', name).split()
         run("run", "-d", "--rm", "--name", name + "-held", "--label", "%s=%s" % (HELD, fleet), "--entrypoint", "sleep",
             image, "infinity")
-
 
 
 def emulator_config(emulator, **settings):
