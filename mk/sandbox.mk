@@ -16,8 +16,9 @@ KIND     ?= container
 MIRROR_PORT ?= 4580
 SANDBOX_HOSTS := tests/sandbox/hosts
 SANDBOX_SERVICE := tests/sandbox/service.sh
-# How hosts reach this machine: the Docker bridge's gateway (known once the engine runs).
-BRIDGE_GW = $(shell docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || echo 172.17.0.1)
+# How hosts reach this machine: the Docker bridge's own address, known once the engine runs. The
+# one answer the Python side uses too (tests/sandbox/settings.py); recipes fail when there is none.
+BRIDGE_ADDRESS := $(PYTHON) -m tests.sandbox.settings bridge-address
 # The scripts and python helpers read these, so one SANDBOX=dir / port override moves everything.
 export EMULATOR_PORT MIRROR_PORT
 export SANDBOX_DIR := $(abspath $(SANDBOX))
@@ -52,9 +53,9 @@ hosts-list:  ## show the running hosts
 packages:  ## build the stand-in agent .debs, sign them, export the test key (.sandbox/packages)
 	@tests/sandbox/agents/build.sh
 
-mirror-up: packages  ## serve .sandbox/packages in the S3 layout (loopback + bridge gateway)
-	@$(SANDBOX_SERVICE) start mirror http://127.0.0.1:$(MIRROR_PORT)/_mirror/health \
-	  $(PYTHON) -m tests.sandbox.mirror --port $(MIRROR_PORT) --listen 127.0.0.1 --listen $(BRIDGE_GW)
+mirror-up: packages docker-up venv  ## serve .sandbox/packages in the S3 layout (loopback + bridge address)
+	@gw=$$($(BRIDGE_ADDRESS)) && $(SANDBOX_SERVICE) start mirror http://127.0.0.1:$(MIRROR_PORT)/_mirror/health \
+	  $(PYTHON) -m tests.sandbox.mirror --port $(MIRROR_PORT) --listen 127.0.0.1 --listen $$gw
 
 mirror-down:  ## stop the mirror
 	@$(SANDBOX_SERVICE) stop mirror
@@ -62,12 +63,13 @@ mirror-down:  ## stop the mirror
 # The root Makefile's `emulator` listens on loopback only; hosts need the bridge gateway too, so
 # restart it with an extra listener when the gateway does not answer. Same .sandbox/emulator.pid.
 sandbox-emulator: docker-up venv
-	@if ! curl -sf http://$(BRIDGE_GW):$(EMULATOR_PORT)/_emulator/health >/dev/null; then \
+	@gw=$$($(BRIDGE_ADDRESS)) || exit 1; \
+	if ! curl -sf http://$$gw:$(EMULATOR_PORT)/_emulator/health >/dev/null; then \
 	  $(MAKE) --no-print-directory emulator-stop; \
-	  $(MAKE) --no-print-directory emulator EMULATOR_ARGS="--listen $(BRIDGE_GW):$(EMULATOR_PORT)"; \
+	  $(MAKE) --no-print-directory emulator EMULATOR_ARGS="--listen $$gw:$(EMULATOR_PORT)"; \
 	fi
 
-sandbox-up: docker-up venv sandbox-emulator mirror-up $(if $(filter vm,$(KIND)),vm-tools)  ## emulator + mirror + packages + N hosts, .sandbox/env
+sandbox-up: docker-up venv collection-link sandbox-emulator mirror-up $(if $(filter vm,$(KIND)),vm-tools)  ## emulator + mirror + packages + N hosts, .sandbox/env
 	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
 	@$(PYTHON) -m tests.sandbox.fleet env > $(SANDBOX)/env
 	@$(PYTHON) -m tests.sandbox.fleet list

@@ -1,8 +1,11 @@
 """Where the sandbox's pieces live and how hosts and roles reach them: one place for paths, ports
 and the role variables that point the collection at the mirror, the test key and the emulator."""
+import ipaddress
 import json
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -15,15 +18,50 @@ SIGNING_KEY = PACKAGES / "test-signing-key.gpg"
 SIGNING_FINGERPRINT = PACKAGES / "test-signing-key.fingerprint"
 
 
-def bridge_gateway():
-    """The Docker bridge's gateway: the address hosts use to reach services on this machine."""
+class NoBridgeError(RuntimeError):
+    """No Docker engine answers, so there is no bridge for hosts to reach this machine through."""
+
+
+def _run(argv):
+    return subprocess.run(argv, check=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+
+
+def _interface_address(name):
+    """The IPv4 address of a network interface on this machine, or '' when it has none (yet)."""
     try:
-        out = subprocess.run(["docker", "network", "inspect", "bridge", "-f",
-                              "{{(index .IPAM.Config 0).Gateway}}"],
-                             check=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-        return out.strip() or "172.17.0.1"
+        out = _run(["ip", "-4", "-o", "addr", "show", "dev", name])
     except (OSError, subprocess.CalledProcessError):
-        return "172.17.0.1"
+        return ""
+    match = re.search(r"\binet ([0-9.]+)/", out)
+    return match.group(1) if match else ""
+
+
+def bridge_address_from(network, interface_address=_interface_address):
+    """How hosts on Docker's default bridge reach this machine, from `docker network inspect bridge`.
+
+    The IPAM Gateway when the engine reports one. Debian's docker.io 20.10 leaves it out on a fresh
+    data root (no docker0 before the first start), so then the bridge interface's own address, and
+    failing that the subnet's first host address, which is what dockerd gives the bridge.
+    """
+    config = (network.get("IPAM", {}).get("Config") or [{}])[0]
+    if config.get("Gateway"):
+        return config["Gateway"].split("/")[0]
+    bridge = network.get("Options", {}).get("com.docker.network.bridge.name", "docker0")
+    address = interface_address(bridge)
+    if address:
+        return address
+    if config.get("Subnet"):
+        return str(next(ipaddress.ip_network(config["Subnet"], strict=False).hosts()))
+    raise NoBridgeError("Docker's bridge network has neither a gateway, an interface address nor a subnet: %r" % network)
+
+
+def bridge_gateway():
+    """The address hosts use to reach services on this machine (the Docker bridge's own address)."""
+    try:
+        networks = json.loads(_run(["docker", "network", "inspect", "bridge"]))
+    except (OSError, subprocess.CalledProcessError, ValueError) as e:
+        raise NoBridgeError("no Docker engine answers (start one with `make docker-up`): %s" % e) from None
+    return bridge_address_from(networks[0])
 
 
 def signing_fingerprints():
@@ -86,8 +124,20 @@ def env_file_text(inventory=None, emulator_port=EMULATOR_PORT, mirror_port=MIRRO
         "SANDBOX_SIGNING_KEY_FINGERPRINT": ",".join(signing_fingerprints()),
         "SANDBOX_INVENTORY": str(inventory or STATE / "inventory.yml"),
         "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+        # ansible-playbook and friends come from the project's venv, as printed by `make sandbox-up`.
+        "PATH": "%s:%s" % (REPO / ".venv" / "bin", "${PATH}"),
         "ANSIBLE_HOST_KEY_CHECKING": "False",
     }
     lines = ["# Written by `make sandbox-up`; source it: . .sandbox/env"]
     lines += ["export %s=%s" % (k, json.dumps(v)) for k, v in values.items()]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    # `python -m tests.sandbox.settings bridge-address`: the Makefile's way to the same answer.
+    if sys.argv[1:] != ["bridge-address"]:
+        sys.exit("usage: python -m tests.sandbox.settings bridge-address")
+    try:
+        print(bridge_gateway())
+    except NoBridgeError as e:
+        sys.exit("sandbox: %s" % e)

@@ -51,6 +51,13 @@ start() {
         return 0
     fi
     mkdir -p "$STATE/docker"
+    # No engine runs, so a docker0 left by an earlier engine is stale. Remove it: every engine the
+    # sandbox starts then comes up as on a fresh machine (dockerd creates the bridge itself, and
+    # Debian's 20.10 then reports no gateway), so a first-start bug shows here, not in the field.
+    if ip link show docker0 >/dev/null 2>&1; then
+        log "removing the stale docker0 bridge left by an earlier engine"
+        ip link delete docker0
+    fi
     log "starting dockerd (data root $STATE/docker, log $LOG)"
     # containerd is started by dockerd itself when no system containerd runs. The exec root stays
     # at its default (/var/run/docker): unix socket paths under a deep work tree can exceed 108 bytes.
