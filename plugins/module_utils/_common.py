@@ -44,7 +44,7 @@ def security_token_fallback(params, environ):
 
 def region_problem(region):
     """A message saying what is wrong with `region` and what to do, or None when it is a region name."""
-    if region is None or REGION_PATTERN.match(region):
+    if region is None or REGION_PATTERN.fullmatch(region):
         return None  # a missing region is reported by amazon.aws itself
     return (f"region '{region}' is not an AWS region name such as us-east-1, eu-central-1 or cn-north-1; set the region option "
             "(or AWS_REGION / AWS_DEFAULT_REGION) to the region the fleet is in. Nothing was changed.")
@@ -53,7 +53,7 @@ def region_problem(region):
 def check_cluster(value, option="cluster", allow_arn=True):
     """Raise FleetError unless `value` is an ECS cluster name (or, when allowed, a cluster ARN)."""
     value = value or ""
-    if not (CLUSTER_NAME_PATTERN.match(value) or (allow_arn and CLUSTER_ARN_PATTERN.match(value))):
+    if not (CLUSTER_NAME_PATTERN.fullmatch(value) or (allow_arn and CLUSTER_ARN_PATTERN.fullmatch(value))):
         what = "an ECS cluster name (1-255 letters, digits, - and _)" + (" or a cluster ARN" if allow_arn else "")
         raise FleetError(f"{option} must be {what}, got '{value}'; "
                          "give the name of the cluster the hosts join, such as hybrid-cluster. Nothing was changed.")
