@@ -27,6 +27,8 @@ HOSTS_DIR = REPO / "tests" / "sandbox" / "hosts"
 LABEL = "io.hybridfleet.sandbox"
 DEFAULT_FLEET = "sandbox"
 DEFAULT_DISTRO = "bookworm"
+# The unprivileged login user every container host has (passwordless sudo, the fleet's SSH key).
+LOGIN_USER = "ops"
 
 # DESIGN.md section 5: what works here instead of --privileged. The anonymous volume on
 # /var/lib/docker lets the Docker engine inside a host use overlay2 (overlay on overlay fails).
@@ -190,9 +192,11 @@ class Fleet:
                      timeout)
             host.exec("install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && "
                       "chmod 600 /root/.ssh/authorized_keys", input=pubkey)
+            host.exec("install -o {u} -g {u} -m 600 /dev/stdin /home/{u}/.ssh/authorized_keys".format(u=LOGIN_USER),
+                      input=pubkey)
             wait_for("sshd on %s" % host.name, lambda: sshd_answers(host.address), timeout)
-            # Prove the inventory's way in works before handing it out.
-            run(["ssh"] + ssh_options() + ["root@%s" % host.address, "true"])
+            # Prove the inventory's way in works before handing it out: the login user and its sudo.
+            run(["ssh"] + ssh_options() + ["%s@%s" % (LOGIN_USER, host.address), "sudo -n true"])
             log("%s up at %s (%s)" % (host.name, host.address, host.distro))
         return started
 

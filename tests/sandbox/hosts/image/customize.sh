@@ -62,5 +62,13 @@ rm -f /var/lib/man-db/auto-update
 # Keys are installed per host at start-up; the image has none.
 mkdir -p /root/.ssh && chmod 700 /root/.ssh
 
+# Operators log in as an unprivileged user and escalate with sudo, as on real servers: the playbooks
+# must escalate on hosts by themselves and never rely on logging in as root.
+useradd --create-home --shell /bin/bash --user-group ops
+passwd --lock ops >/dev/null
+echo 'ops ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/ops
+chmod 0440 /etc/sudoers.d/ops
+install -d -o ops -g ops -m 700 /home/ops/.ssh
+
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log /tmp/* /usr/share/man/* /usr/share/info/*
