@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import Emulator
 from tests.sandbox import proxy as sandbox_proxy
 from tests.sandbox import settings
+from tests.sandbox.controller_user import ControllerUser
 from tests.sandbox.fleet import LABEL, Fleet
 
 REPO = settings.REPO
@@ -167,6 +168,25 @@ def forward_proxy(docker_engine):
     assert not network.exists() and not network.guarded()
 
 
+@pytest.fixture(scope="module")
+def nonroot_controller():
+    """The controller as a local user with no sudo rights (tests/sandbox/controller_user.py).
+
+    `.run(argv, env=None, cwd=None, timeout=600, input=None)` runs as that user (CompletedProcess, never
+    raises on rc); `.env(extra)` its own environment (HOME, TMPDIR, PATH with the venv first,
+    ANSIBLE_COLLECTIONS_PATH) plus e.g. `aws_env(emulator.url)`; `.bin("ansible-playbook")`;
+    `.key` its copy of the fleet key; `.inventory(dict)` writes an inventory of its own using that copy;
+    `.write(name, text)` any other file of its own; `.name`, `.uid`, `.home`, `.tmp`.
+    Removed at the end (processes still running as it, ACL entries, the user, its files), and checked.
+    """
+    user = ControllerUser().create()
+    try:
+        yield user
+    finally:
+        user.remove()
+    assert not user.exists() and not user.base.exists() and not user.pids()
+
+
 def _mounts(container):
     out = subprocess.run(["docker", "inspect", "-f", "{{json .Mounts}}", container], check=True, text=True,
                          capture_output=True).stdout
@@ -214,14 +234,18 @@ def write_ecs_config(host, cluster, emulator_url, region=REGION):
     host.exec("install -d /etc/ecs && cat > /etc/ecs/ecs.config", input=config)
 
 
-def ansible_ad_hoc(inventory, pattern, module, args, become=False, env=None, ansible=None, timeout=180):
+def ansible_ad_hoc(inventory, pattern, module, args, become=False, env=None, run_as=None, timeout=180):
     """One ad-hoc Ansible call (`ansible PATTERN -m MODULE -a ARGS`); returns {host: one-line result}.
 
-    `ansible` is the executable (default: the venv's); `env` replaces the environment when given.
+    `env` replaces the environment when given; `run_as` is a ControllerUser to run it as (its env()
+    unless `env` is given).
     """
-    argv = [ansible or str(Path(sys.executable).parent / "ansible"), "-i", str(inventory), pattern, "-o",
+    argv = [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory), pattern, "-o",
             "-m", module, "-a", args] + (["--become"] if become else [])
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    if run_as:
+        proc = run_as.run(argv, env=env, timeout=timeout)
+    else:
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     results = {}
     for line in proc.stdout.splitlines():
         name, sep, rest = line.partition(" | ")

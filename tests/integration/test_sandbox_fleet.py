@@ -16,7 +16,9 @@ import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
     agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, host_emulator, install_agents, install_docker,
-    mirror, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config, write_ssm_config)
+    mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config,
+    write_ssm_config)
+from tests.conftest import aws_env
 from tests.sandbox.fleet import LOGIN_USER
 
 pytestmark = pytest.mark.hosts
@@ -342,6 +344,34 @@ def test_the_inventory_logs_in_as_root_or_the_unprivileged_user(test_fleet, host
     """root stays the default; the `ops` inventory logs in unprivileged and is root only through sudo."""
     assert test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["vars"]["ansible_user"] == "root"
     assert logins(test_fleet, host, tmp_path) == EXPECTED_LOGINS
+
+
+def test_a_non_root_controller_reaches_hosts_and_aws_but_cannot_become_on_itself(nonroot_controller, test_fleet,
+                                                                                  host, host_emulator, aws):
+    """The operator's laptop: ansible as a user with no sudo rights logs in to hosts as ops with its own copy
+    of the key and escalates there; AWS calls from the controller work; `become` on the controller fails."""
+    user = nonroot_controller
+    env = user.env(aws_env(host_emulator.url))
+    assert user.run(["id", "-u"]).stdout.strip() == str(user.uid) != "0"
+    assert user.run(["id", "-Gn"]).stdout.split() == [user.name]
+    sudo = user.run(["sudo", "-n", "true"])
+    assert sudo.returncode != 0 and "password is required" in sudo.stderr, sudo.stderr
+    # The implicit localhost, as the playbooks' delegate_to: localhost tasks use it.
+    local = (user.write("no-hosts.yml", "all: {}\n"), "localhost", "command", "id -un")
+    assert ansible_ad_hoc(*local, env=env, run_as=user)["localhost"].endswith(" " + user.name)
+    refused = ansible_ad_hoc(*local, become=True, env=env, run_as=user)["localhost"]
+    assert "FAILED" in refused and "sudo" in refused.lower(), refused
+    # Its own key copy and the hosts' unprivileged login; escalation happens on the host.
+    inventory = user.inventory(test_fleet.inventory(LOGIN_USER))
+    assert user.run(["test", "-r", str(inventory)]).returncode == 0
+    assert ansible_ad_hoc(inventory, host.name, "command", "id -un", env=env, run_as=user)[host.name].endswith(
+        " " + LOGIN_USER)
+    assert ansible_ad_hoc(inventory, host.name, "command", "id -un", become=True, env=env,
+                          run_as=user)[host.name].endswith(" root")
+    # The collection and the emulator, from the user's own environment only.
+    found = ansible_ad_hoc(local[0], "localhost", "hybridfleet.ecs_anywhere.ecs_cluster",
+                           "name=hybrid-cluster state=present", env=env, run_as=user)["localhost"]
+    assert "SUCCESS" in found and "hybrid-cluster" in found, found
 
 
 @pytest.mark.vm
