@@ -7,9 +7,13 @@ The tests in this module run in order on one enrolled host (module-scoped fixtur
 operator's session; each asserts one observable outcome.
 """
 import json
+import os
 import shlex
+import shutil
 import socket
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,6 +23,7 @@ from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
     mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config,
     write_ssm_config)
 from tests.conftest import aws_env
+from tests.sandbox import settings
 from tests.sandbox.fleet import LOGIN_USER
 
 pytestmark = pytest.mark.hosts
@@ -320,6 +325,45 @@ def test_a_proxied_host_gets_out_only_through_the_proxy(test_fleet, forward_prox
     assert all(client == proxied.address for client in {r["client"] for r in forward_proxy.requests(mark)}), seen
     for log in (forward_proxy.access_log, forward_proxy.cache_log):
         assert forward_proxy.password not in log.read_text()
+
+
+HOSTS_DIR = settings.REPO / "tests" / "sandbox" / "hosts"
+
+
+def processes_mentioning(text):
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+def test_a_fresh_machine_starts_its_engine_builds_the_image_and_hosts_reach_it(tmp_path):
+    """The first start as on a fresh machine: no engine, no docker0, an empty data root, no image.
+    The root is debootstrapped (the .debs of this checkout's cache reused when there are some), then, in
+    network and mount namespaces of its own (the machine's engine and docker0 are never touched),
+    engine.sh starts dockerd, which creates docker0 itself; the address hosts use is derived from it; the
+    image is imported into the empty engine; a host boots and reaches the emulator and the mirror."""
+    fresh = tmp_path / "sandbox"
+    cache = settings.STATE / "debootstrap-cache" / "bookworm"
+    if cache.is_dir():
+        shutil.copytree(cache, fresh / "debootstrap-cache" / "bookworm")
+    env = dict(os.environ, SANDBOX_DIR=str(fresh))
+    built = subprocess.run([str(HOSTS_DIR / "build-image.sh"), "bookworm"], env=dict(env, TARBALL_ONLY="1"),
+                           capture_output=True, text=True, timeout=1500)
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert "debootstrap done" in built.stderr
+    started = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "--fork",
+                              str(HOSTS_DIR / "fresh-start.sh")], env=env, capture_output=True, text=True,
+                             timeout=900)
+    out = started.stdout + started.stderr
+    assert started.returncode == 0 and "fresh-start: OK:" in out, out[-5000:]
+    assert "engine: starting dockerd (data root %s/docker" % fresh in out
+    assert "docker import hybridfleet-sandbox-host:bookworm-" in out
+    wait_until("nothing of the fresh engine left running", lambda: not processes_mentioning(str(fresh)), timeout=30)
 
 
 # (inventory login user, become) -> who the command ran as.
