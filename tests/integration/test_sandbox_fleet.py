@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, host_emulator, install_agents, install_docker,
-    mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config,
-    write_ssm_config)
+    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, free_port, host_emulator, install_agents,
+    install_docker, mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until,
+    write_ecs_config, write_ssm_config)
 from tests.conftest import aws_env
 from tests.sandbox import settings
 from tests.sandbox.fleet import LOGIN_USER
@@ -327,6 +327,34 @@ def test_a_proxied_host_gets_out_only_through_the_proxy(test_fleet, forward_prox
         assert forward_proxy.password not in log.read_text()
 
 
+def test_make_targets_bring_proxied_hosts_up_and_down(tmp_path):
+    """`make hosts-up NETWORK=proxied` starts the proxy first; proxy-down waits for the hosts; sandbox-down
+    removes hosts, proxy, guard and network. A sandbox of its own (SANDBOX, FLEET, PROXY_PORT)."""
+    from tests.sandbox.proxy.network import ProxiedNetwork
+    fleet = "mkpx%d" % os.getpid()
+    variables = ["SANDBOX=%s" % (tmp_path / "sandbox"), "FLEET=%s" % fleet, "PROXY_PORT=%d" % free_port()]
+
+    def make(*args):
+        proc = subprocess.run(["make", "--no-print-directory"] + list(args) + variables, cwd=settings.REPO,
+                              capture_output=True, text=True, timeout=600)
+        return proc.returncode, proc.stdout + proc.stderr
+    network = ProxiedNetwork("hf-%s-proxied" % fleet)
+    try:
+        code, out = make("hosts-up", "N=1", "NETWORK=proxied")
+        assert code == 0 and "proxy: squid at http://%s:" % network.gateway in out, out[-3000:]
+        assert network.attached() == ["hf-%s-1" % fleet] and network.guarded()
+        code, out = make("proxy-status")
+        assert "guard on, hosts: hf-%s-1" % fleet in out, out
+        code, out = make("proxy-down")
+        assert code != 0 and "make hosts-down first" in out, out
+    finally:
+        code, out = make("sandbox-down")
+    assert code == 0, out[-3000:]
+    assert not network.exists() and not network.guarded()
+    assert not processes_mentioning(str(tmp_path / "sandbox"))
+    assert not processes_mentioning("hybridfleet-proxy-" + network.name)
+
+
 HOSTS_DIR = settings.REPO / "tests" / "sandbox" / "hosts"
 
 
@@ -343,19 +371,22 @@ def processes_mentioning(text):
 
 def test_a_fresh_machine_starts_its_engine_builds_the_image_and_hosts_reach_it(tmp_path):
     """The first start as on a fresh machine: no engine, no docker0, an empty data root, no image.
-    The root is debootstrapped (the .debs of this checkout's cache reused when there are some), then, in
+    The root tarball is this checkout's (debootstrapped here when it has none), then, in
     network and mount namespaces of its own (the machine's engine and docker0 are never touched),
     engine.sh starts dockerd, which creates docker0 itself; the address hosts use is derived from it; the
     image is imported into the empty engine; a host boots and reaches the emulator and the mirror."""
     fresh = tmp_path / "sandbox"
-    cache = settings.STATE / "debootstrap-cache" / "bookworm"
-    if cache.is_dir():
-        shutil.copytree(cache, fresh / "debootstrap-cache" / "bookworm")
     env = dict(os.environ, SANDBOX_DIR=str(fresh))
-    built = subprocess.run([str(HOSTS_DIR / "build-image.sh"), "bookworm"], env=dict(env, TARBALL_ONLY="1"),
-                           capture_output=True, text=True, timeout=1500)
-    assert built.returncode == 0, built.stderr[-3000:]
-    assert "debootstrap done" in built.stderr
+    # The root this checkout built already, if any (a fresh clone has none and debootstraps it here):
+    # debootstrap is minutes of disk and CPU that slow every other test's hosts on a shared machine.
+    built = [path for path in (settings.STATE / "images").glob("bookworm-*.tar")] if settings.STATE.exists() else []
+    (fresh / "images").mkdir(parents=True)
+    for tarball in built:
+        shutil.copy(tarball, fresh / "images" / tarball.name)
+    made = subprocess.run([str(HOSTS_DIR / "build-image.sh"), "bookworm"], env=dict(env, TARBALL_ONLY="1"),
+                          capture_output=True, text=True, timeout=1500)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert Path(made.stdout.strip().splitlines()[-1]).parent == fresh / "images"
     started = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "--fork",
                               str(HOSTS_DIR / "fresh-start.sh")], env=env, capture_output=True, text=True,
                              timeout=900)

@@ -192,7 +192,7 @@ class Fleet:
     def _next_number(self):
         return max([h.number for h in self.hosts()] + [0]) + 1
 
-    def up(self, count=1, distros=None, kind="container", timeout=120, network=None):
+    def up(self, count=1, distros=None, kind="container", timeout=300, network=None):
         """Start `count` more hosts; returns the new Host objects once SSH answers with our key.
 
         `network`: a Docker network instead of the default bridge, e.g. a proxied one
