@@ -4,7 +4,7 @@
 #
 #   make sandbox-up N=3            emulator + mirror + packages + N hosts, .sandbox/env, inventory
 #   make sandbox-down              remove all of it (and stop the dockerd it started)
-#   make hosts-up N=3 DISTRO=bookworm | DISTROS=bookworm,trixie | KIND=vm
+#   make hosts-up N=3 DISTRO=bookworm | DISTROS=bookworm,trixie | KIND=vm | LOGIN_USER=ops
 #   make hosts-down                remove the hosts and their volumes
 #   make images DISTROS=bookworm,bullseye,trixie
 #   make packages / mirror-up / mirror-down / docker-up / docker-down
@@ -13,6 +13,8 @@ N        ?= 3
 DISTRO   ?= bookworm
 DISTROS  ?= $(DISTRO)
 KIND     ?= container
+# Who the written inventories log in as: root, or the hosts' unprivileged `ops` (sudo on the hosts).
+LOGIN_USER ?= root
 MIRROR_PORT ?= 4580
 SANDBOX_HOSTS := tests/sandbox/hosts
 SANDBOX_SERVICE := tests/sandbox/service.sh
@@ -21,6 +23,7 @@ SANDBOX_SERVICE := tests/sandbox/service.sh
 BRIDGE_ADDRESS := $(PYTHON) -m tests.sandbox.settings bridge-address
 # The scripts and python helpers read these, so one SANDBOX=dir / port override moves everything.
 export EMULATOR_PORT MIRROR_PORT
+export SANDBOX_LOGIN_USER := $(LOGIN_USER)
 export SANDBOX_DIR := $(abspath $(SANDBOX))
 
 .PHONY: test-vm docker-up docker-down vm-tools images hosts-up hosts-down hosts-list packages mirror-up mirror-down \

@@ -187,6 +187,23 @@ def write_ecs_config(host, cluster, emulator_url, region=REGION):
     host.exec("install -d /etc/ecs && cat > /etc/ecs/ecs.config", input=config)
 
 
+def ansible_ad_hoc(inventory, pattern, module, args, become=False, env=None, ansible=None, timeout=180):
+    """One ad-hoc Ansible call (`ansible PATTERN -m MODULE -a ARGS`); returns {host: one-line result}.
+
+    `ansible` is the executable (default: the venv's); `env` replaces the environment when given.
+    """
+    argv = [ansible or str(Path(sys.executable).parent / "ansible"), "-i", str(inventory), pattern, "-o",
+            "-m", module, "-a", args] + (["--become"] if become else [])
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    results = {}
+    for line in proc.stdout.splitlines():
+        name, sep, rest = line.partition(" | ")
+        if sep:
+            results[name] = rest
+    assert results, "ansible gave no per-host result (rc=%d):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr)
+    return results
+
+
 def agent_metadata(host):
     out = host.exec("curl -sf http://localhost:51678/v1/metadata", check=False)
     return json.loads(out.stdout) if out.returncode == 0 else None

@@ -10,10 +10,12 @@ import json
 import time
 
 import pytest
+import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    agent_metadata, docker_engine, host_emulator, install_agents, install_docker, mirror, register_ssm,
-    sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config, write_ssm_config)
+    agent_metadata, ansible_ad_hoc, docker_engine, host_emulator, install_agents, install_docker, mirror,
+    register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config, write_ssm_config)
+from tests.sandbox.fleet import LOGIN_USER
 
 pytestmark = pytest.mark.hosts
 
@@ -259,8 +261,32 @@ def test_the_mirror_logged_each_download_with_its_bytes(host, mirror, sandbox_pa
     assert "<Code>NoSuchKey</Code>" in missing and missing.endswith(" 404")
 
 
+# (inventory login user, become) -> who the command ran as.
+EXPECTED_LOGINS = {("root", False): "root", ("root", True): "root", (LOGIN_USER, False): LOGIN_USER,
+                   (LOGIN_USER, True): "root"}
+
+
+def logins(fleet, host, tmp_path):
+    """Who Ansible is on `host` through the fleet's inventory for each login user, without and with become."""
+    seen = {}
+    for user in ("root", LOGIN_USER):
+        inventory = tmp_path / ("inventory-%s.yml" % user)
+        inventory.write_text(yaml.safe_dump(fleet.inventory(user)))
+        for become in (False, True):
+            result = ansible_ad_hoc(inventory, host.name, "command", "id -un", become=become)[host.name]
+            assert "| rc=0 |" in result, result
+            seen[(user, become)] = result.rsplit(" ", 1)[-1]
+    return seen
+
+
+def test_the_inventory_logs_in_as_root_or_the_unprivileged_user(test_fleet, host, tmp_path):
+    """root stays the default; the `ops` inventory logs in unprivileged and is root only through sudo."""
+    assert test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["vars"]["ansible_user"] == "root"
+    assert logins(test_fleet, host, tmp_path) == EXPECTED_LOGINS
+
+
 @pytest.mark.vm
-def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror):
+def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror, tmp_path):
     """KIND=vm: Debian's own kernel under QEMU, unlike the containers that share this machine's."""
     markexpr = request.config.getoption("-m") or ""
     if "vm" not in markexpr or "not vm" in markexpr:
@@ -272,6 +298,8 @@ def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_f
     assert vm.exec("cat /sys/module/apparmor/parameters/enabled").stdout.strip() == "Y"
     assert vm.exec("systemctl is-system-running --wait", check=False).stdout.strip() in ("running", "degraded")
     assert vm.exec("hostname").stdout.strip() == vm.name
+    # The same unprivileged login user with the fleet key and sudo as the container hosts.
+    assert logins(test_fleet, vm, tmp_path) == EXPECTED_LOGINS
     # Same inventory format; the VM sees this machine (emulator, mirror) at QEMU's 10.0.2.2.
     entry = test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["hosts"][vm.name]
     assert (entry["ansible_host"], entry["ansible_port"]) == ("127.0.0.1", vm.port)

@@ -27,8 +27,11 @@ HOSTS_DIR = REPO / "tests" / "sandbox" / "hosts"
 LABEL = "io.hybridfleet.sandbox"
 DEFAULT_FLEET = "sandbox"
 DEFAULT_DISTRO = "bookworm"
-# The unprivileged login user every container host has (passwordless sudo, the fleet's SSH key).
+# The unprivileged login user every host has (passwordless sudo, the fleet's SSH key).
 LOGIN_USER = "ops"
+# Who the written inventories log in as: root until the playbooks escalate by themselves everywhere.
+# `Fleet(login_user=...)`, `--login-user` or SANDBOX_LOGIN_USER (make LOGIN_USER=ops) choose another.
+DEFAULT_INVENTORY_USER = "root"
 
 # DESIGN.md section 5: what works here instead of --privileged. The anonymous volume on
 # /var/lib/docker lets the Docker engine inside a host use overlay2 (overlay on overlay fails).
@@ -114,6 +117,21 @@ def ssh_options():
             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"]
 
 
+def connection_vars(login_user=DEFAULT_INVENTORY_USER, key=None):
+    """How Ansible logs in to sandbox hosts: `login_user` with the fleet key (or a copy of it at `key`)."""
+    return {
+        "ansible_user": login_user,
+        "ansible_ssh_private_key_file": str(key or ssh_key()),
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
+
+
+def check_login(host):
+    """Prove the unprivileged login works before a host is handed out: the fleet key, then sudo."""
+    run(["ssh"] + ssh_options() + ["-p", str(host.port), "%s@%s" % (LOGIN_USER, host.address), "sudo -n true"])
+
+
 def wait_for(what, probe, timeout):
     deadline = time.monotonic() + timeout
     while True:
@@ -135,8 +153,11 @@ def sshd_answers(address):
 class Fleet:
     """The hosts of one fleet name (containers labelled io.hybridfleet.sandbox=<name>, plus VMs)."""
 
-    def __init__(self, name=DEFAULT_FLEET):
+    def __init__(self, name=DEFAULT_FLEET, login_user=None):
         self.name = name
+        self.login_user = login_user or os.environ.get("SANDBOX_LOGIN_USER") or DEFAULT_INVENTORY_USER
+        if self.login_user not in ("root", LOGIN_USER):
+            raise ValueError("sandbox hosts have two login users, root and %s, not %r" % (LOGIN_USER, self.login_user))
 
     # -- containers --------------------------------------------------------------------------
     def _container_ids(self):
@@ -195,8 +216,7 @@ class Fleet:
             host.exec("install -o {u} -g {u} -m 600 /dev/stdin /home/{u}/.ssh/authorized_keys".format(u=LOGIN_USER),
                       input=pubkey)
             wait_for("sshd on %s" % host.name, lambda: sshd_answers(host.address), timeout)
-            # Prove the inventory's way in works before handing it out: the login user and its sudo.
-            run(["ssh"] + ssh_options() + ["%s@%s" % (LOGIN_USER, host.address), "sudo -n true"])
+            check_login(host)
             log("%s up at %s (%s)" % (host.name, host.address, host.distro))
         return started
 
@@ -214,7 +234,8 @@ class Fleet:
     def inventory_path(self):
         return STATE / ("inventory.yml" if self.name == DEFAULT_FLEET else "inventory-%s.yml" % self.name)
 
-    def inventory(self):
+    def inventory(self, login_user=None):
+        """The fleet as an Ansible inventory, logging in as `login_user` (default: the fleet's)."""
         hosts = {}
         for host in self.hosts():
             hosts[host.name] = {"ansible_host": host.address, "sandbox_distro": host.distro, "sandbox_kind": host.kind}
@@ -223,16 +244,11 @@ class Fleet:
                 from tests.sandbox.hosts import vm
                 hosts[host.name]["ansible_port"] = host.port
                 hosts[host.name].update(settings.host_facing_vars(vm.GUEST_SEES_HOST_AS))
-        group_vars = {
-            "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(ssh_key()),
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-            "ansible_python_interpreter": "/usr/bin/python3",
-        }
+        group_vars = connection_vars(login_user or self.login_user)
         group_vars.update(settings.role_vars())
         return {"all": {"children": {"ecs_anywhere": {"hosts": hosts, "vars": group_vars}}}}
 
-    def write_inventory(self):
+    def write_inventory(self, login_user=None):
         import yaml  # ansible-core's dependency; the venv has it
         path = self.inventory_path()
         if not self.hosts():
@@ -241,7 +257,7 @@ class Fleet:
         path.parent.mkdir(parents=True, exist_ok=True)
         header = ("# Written by tests/sandbox/fleet.py from the hosts that run; rewritten on every\n"
                   "# hosts-up / hosts-down. Do not edit: edit tests/sandbox/settings.py instead.\n")
-        path.write_text(header + yaml.safe_dump(self.inventory(), sort_keys=False, default_flow_style=False))
+        path.write_text(header + yaml.safe_dump(self.inventory(login_user), sort_keys=False, default_flow_style=False))
         return path
 
 
@@ -252,8 +268,11 @@ def main(argv=None):
     parser.add_argument("--count", type=int)
     parser.add_argument("--distros", default=None, help="comma list, cycled over the hosts")
     parser.add_argument("--kind", default="container", choices=["container", "vm"])
+    parser.add_argument("--login-user", default=None,
+                        help="who the inventory logs in as (default: $SANDBOX_LOGIN_USER, else root); %s or root"
+                        % LOGIN_USER)
     args = parser.parse_args(argv)
-    fleet = Fleet(args.fleet)
+    fleet = Fleet(args.fleet, args.login_user)
     if args.action == "up":
         count = args.count or len(parse_distros(args.distros))
         fleet.up(count, args.distros, args.kind)
