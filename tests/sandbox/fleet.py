@@ -27,6 +27,9 @@ HOSTS_DIR = REPO / "tests" / "sandbox" / "hosts"
 LABEL = "io.hybridfleet.sandbox"
 DEFAULT_FLEET = "sandbox"
 DEFAULT_DISTRO = "bookworm"
+# Docker's default bridge: hosts there reach this machine directly. Others (a proxied network, see
+# tests/sandbox/proxy) are named per host in the label LABEL.network.
+DEFAULT_NETWORK = "bridge"
 # The unprivileged login user every host has (passwordless sudo, the fleet's SSH key).
 LOGIN_USER = "ops"
 # Who the written inventories log in as: root until the playbooks escalate by themselves everywhere.
@@ -87,9 +90,9 @@ def ssh_key():
 
 
 class Host:
-    def __init__(self, name, address, distro, kind="container", number=0, port=22):
+    def __init__(self, name, address, distro, kind="container", number=0, port=22, network=DEFAULT_NETWORK):
         self.name, self.address, self.distro, self.kind, self.number = name, address, distro, kind, number
-        self.port = port
+        self.port, self.network = port, network
 
     def __repr__(self):
         return "Host(%s %s %s)" % (self.name, self.address, self.distro)
@@ -150,6 +153,14 @@ def sshd_answers(address):
         return False
 
 
+def proxied_host_vars(network):
+    """What the inventory says about a host on a proxied network: its network and the proxy's URL
+    (without credentials: the inventory file is world-readable; tests pass the password themselves)."""
+    from tests.sandbox import proxy
+    found = proxy.running(network)
+    return {"sandbox_network": network, "sandbox_proxy_url": found.plain_url if found else ""}
+
+
 class Fleet:
     """The hosts of one fleet name (containers labelled io.hybridfleet.sandbox=<name>, plus VMs)."""
 
@@ -170,9 +181,10 @@ class Fleet:
         if ids:
             for info in json.loads(run(["docker", "inspect"] + ids).stdout):
                 labels = info["Config"]["Labels"]
-                address = info["NetworkSettings"]["Networks"].get("bridge", {}).get("IPAddress", "")
+                network = labels.get(LABEL + ".network", DEFAULT_NETWORK)
+                address = info["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress", "")
                 hosts.append(Host(info["Name"].lstrip("/"), address, labels.get(LABEL + ".distro"),
-                                  number=int(labels.get(LABEL + ".number", 0))))
+                                  number=int(labels.get(LABEL + ".number", 0)), network=network))
         from tests.sandbox.hosts import vm  # VMs keep their own state files
         hosts.extend(vm.hosts(self.name))
         return sorted(hosts, key=lambda h: h.number)
@@ -180,17 +192,23 @@ class Fleet:
     def _next_number(self):
         return max([h.number for h in self.hosts()] + [0]) + 1
 
-    def up(self, count=1, distros=None, kind="container", timeout=120):
-        """Start `count` more hosts; returns the new Host objects once SSH answers with our key."""
+    def up(self, count=1, distros=None, kind="container", timeout=120, network=None):
+        """Start `count` more hosts; returns the new Host objects once SSH answers with our key.
+
+        `network`: a Docker network instead of the default bridge, e.g. a proxied one
+        (`tests.sandbox.proxy.up(name)` makes it; its hosts get out only through the proxy).
+        """
         if kind == "vm":
+            if network and network != DEFAULT_NETWORK:
+                raise ValueError("VM hosts use QEMU's own network; only container hosts join %s" % network)
             from tests.sandbox.hosts import vm
             new = vm.up(self, count, parse_distros(distros, count))
         else:
-            new = self._start_containers(count, parse_distros(distros, count), timeout)
+            new = self._start_containers(count, parse_distros(distros, count), timeout, network or DEFAULT_NETWORK)
         self.write_inventory()
         return new
 
-    def _start_containers(self, count, distros, timeout):
+    def _start_containers(self, count, distros, timeout, network):
         images = {d: build_image(d) for d in set(distros)}
         pubkey = ssh_key().with_suffix(".pub").read_text()
         first = self._next_number()
@@ -198,9 +216,10 @@ class Fleet:
         for offset, distro in enumerate(distros):
             number = first + offset
             name = "hf-%s-%d" % (self.name, number)
-            run(["docker", "run", "-d", "--name", name, "--hostname", name,
+            run(["docker", "run", "-d", "--name", name, "--hostname", name, "--network", network,
                  "--label", "%s=%s" % (LABEL, self.name),
                  "--label", "%s.number=%d" % (LABEL, number),
+                 "--label", "%s.network=%s" % (LABEL, network),
                  "--label", "%s.distro=%s" % (LABEL, distro)] + RUN_FLAGS + [images[distro], "/sbin/init"])
             new.append(name)
         by_name = {h.name: h for h in self.hosts()}
@@ -244,6 +263,8 @@ class Fleet:
                 from tests.sandbox.hosts import vm
                 hosts[host.name]["ansible_port"] = host.port
                 hosts[host.name].update(settings.host_facing_vars(vm.GUEST_SEES_HOST_AS))
+            elif host.network != DEFAULT_NETWORK:
+                hosts[host.name].update(proxied_host_vars(host.network))
         group_vars = connection_vars(login_user or self.login_user)
         group_vars.update(settings.role_vars())
         return {"all": {"children": {"ecs_anywhere": {"hosts": hosts, "vars": group_vars}}}}
@@ -268,6 +289,7 @@ def main(argv=None):
     parser.add_argument("--count", type=int)
     parser.add_argument("--distros", default=None, help="comma list, cycled over the hosts")
     parser.add_argument("--kind", default="container", choices=["container", "vm"])
+    parser.add_argument("--network", default=None, help="Docker network for new container hosts (default: bridge)")
     parser.add_argument("--login-user", default=None,
                         help="who the inventory logs in as (default: $SANDBOX_LOGIN_USER, else root); %s or root"
                         % LOGIN_USER)
@@ -275,7 +297,7 @@ def main(argv=None):
     fleet = Fleet(args.fleet, args.login_user)
     if args.action == "up":
         count = args.count or len(parse_distros(args.distros))
-        fleet.up(count, args.distros, args.kind)
+        fleet.up(count, args.distros, args.kind, network=args.network)
         print(fleet.inventory_path())
     elif args.action == "down":
         fleet.down()
@@ -288,7 +310,7 @@ def main(argv=None):
         print(settings.env_file_text(fleet.inventory_path()), end="")
     elif args.action == "list":
         for host in fleet.hosts():
-            print("%-20s %-15s %-9s %s" % (host.name, host.address, host.distro, host.kind))
+            print("%-20s %-15s %-9s %-9s %s" % (host.name, host.address, host.distro, host.kind, host.network))
     return 0
 
 

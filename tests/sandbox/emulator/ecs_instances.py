@@ -4,6 +4,7 @@ import json
 import time
 
 from .ecs_model import ContainerInstance, arn, new_id, normalise_resources, tags_from
+from . import limits
 from .errors import AwsError, ecs_client, ecs_invalid
 from .pagination import paginate
 from .query_language import compile_filter
@@ -16,9 +17,10 @@ def invalid_next_token():
 
 
 def max_results(params, default=100):
+    """The page size; its range is checked with the other limits (limits.py) before the call gets here."""
     value = params.get("maxResults", default)
-    if not isinstance(value, int) or not 1 <= value <= 100:
-        raise ecs_invalid("maxResults must be between 1 and 100.")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ecs_invalid("maxResults must be an integer.")
     return value
 
 
@@ -115,8 +117,6 @@ class ContainerInstances:
         refs = params.get("containerInstances")
         if not refs or not isinstance(refs, list):
             raise ecs_invalid("containerInstances can not be empty.")
-        if len(refs) > 100:
-            raise ecs_invalid("containerInstances can have at most 100 items.")
         include = params.get("include") or []
         found, failures = [], []
         for ref in refs:
@@ -134,8 +134,8 @@ class ContainerInstances:
         if status not in ("ACTIVE", "DRAINING"):
             raise ecs_invalid("Container instance status should be one of [ACTIVE,DRAINING].")
         refs = params.get("containerInstances") or []
-        if not refs or len(refs) > 10:
-            raise ecs_invalid("containerInstances must have between 1 and 10 items.")
+        if not refs:
+            raise ecs_invalid("containerInstances can not be empty.")
         changed, failures = [], []
         for ref in refs:
             instance = self.find(cluster, ref)
@@ -180,8 +180,6 @@ class ContainerInstances:
         attributes = params.get("attributes")
         if not attributes:
             raise ecs_invalid("attributes can not be empty.")
-        if len(attributes) > 10:
-            raise ecs_invalid("attributes can have at most 10 items.")
         pairs = []
         for attr in attributes:
             if not attr.get("name"):
@@ -198,6 +196,9 @@ class ContainerInstances:
 
     def put_attributes(self, region, params, req):
         pairs = self._attribute_targets(region, params)
+        for instance in {id(i): i for i, _ in pairs}.values():
+            names = {a["name"] for i, a in pairs if i is instance} | set(instance.attributes)
+            limits.check_total("ecs", "PutAttributes", "attributes", sum(1 for n in names if _custom(n)))
         for instance, attr in pairs:
             instance.attributes[attr["name"]] = attr.get("value")
         return {"attributes": [_attribute_out(i, a) for i, a in pairs]}
@@ -224,6 +225,11 @@ class ContainerInstances:
         if token:
             out["nextToken"] = token
         return out
+
+
+def _custom(name):
+    """Custom attributes are the user's; the ecs. namespace belongs to the agent and ECS."""
+    return not name.startswith("ecs.")
 
 
 def _identity(document):

@@ -9,7 +9,7 @@ import time
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from . import admin
+from . import admin, limits
 from .config import Config
 from .ecs import EcsService
 from .errors import AwsError, json_error, query_error, request_id
@@ -85,6 +85,8 @@ class Emulator:
                                              "Rate exceeded"))
         service = self.services.get(req.service)
         try:
+            if req.protocol == "json":
+                limits.check(req.service, req.operation, req.params())
             with self.lock:
                 if service is not None:
                     result = service.handle(req)

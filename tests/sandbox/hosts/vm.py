@@ -58,7 +58,8 @@ def hosts(fleet_name):
     out = []
     for record in _records(fleet_name):
         if _alive(_pid(record)):
-            host = Host(record["name"], "127.0.0.1", record["distro"], kind="vm", number=record["number"])
+            host = Host(record["name"], "127.0.0.1", record["distro"], kind="vm", number=record["number"],
+                        network="qemu")
             host.port = record["port"]
             out.append(host)
     return out
