@@ -4,10 +4,9 @@ import json
 import time
 
 from .ecs_model import ContainerInstance, arn, new_id, normalise_resources, tags_from
-from . import limits
+from . import limits, query_language
 from .errors import AwsError, ecs_client, ecs_invalid
 from .pagination import paginate
-from .query_language import compile_filter
 
 LIST_STATUSES = {"ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"}
 
@@ -103,9 +102,9 @@ class ContainerInstances:
         selected = [i for i in cluster.instances.values()
                     if (i.status == status if status else i.status != "INACTIVE")]
         if params.get("filter"):
-            predicate = compile_filter(params["filter"])
+            predicate = query_language.compile_filter(params["filter"])
             now, window = time.time(), self.config.agent_connected_window
-            selected = [i for i in selected if predicate(_lookup(i, now, window))]
+            selected = [i for i in selected if predicate(_queryable(cluster, i, now, window))]
         page, token = paginate(selected, max_results(params), params.get("nextToken"), invalid_next_token)
         out = {"containerInstanceArns": [i.arn for i in page]}
         if token:
@@ -254,15 +253,10 @@ def _attribute_out(instance, attr):
     return out
 
 
-def _lookup(instance, now, window):
-    def lookup(subject):
-        if subject.startswith("attribute:"):
-            name = subject[len("attribute:"):]
-            if name not in instance.attributes:
-                return None
-            return instance.attributes[name] if instance.attributes[name] is not None else ""
-        return {"ec2InstanceId": instance.ec2_instance_id,
-                "agentConnected": "true" if instance.connected(now, window) else "false",
-                "agentVersion": instance.version_info.get("agentVersion"),
-                "runningTasksCount": len(instance.task_ids), "pendingTasksCount": 0}[subject]
-    return lookup
+def _queryable(cluster, instance, now, window):
+    """The instance as the query language sees it; connection and task groups are computed only when asked."""
+    return query_language.Instance(
+        attributes=instance.attributes, ec2_instance_id=instance.ec2_instance_id,
+        connected=lambda: instance.connected(now, window), agent_version=instance.version_info.get("agentVersion"),
+        registered_at=instance.registered_at, running_tasks=len(instance.task_ids),
+        task_groups=lambda: {cluster.tasks[t].group for t in instance.task_ids})
