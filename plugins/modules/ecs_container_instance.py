@@ -102,7 +102,7 @@ options:
         version and connection, task counts and custom attributes only, and leaves out RV(before) and RV(after).
       - V(full) returns the full descriptions, as M(hybridfleet.ecs_anywhere.ecs_container_instance_info) does, and
         RV(before) and RV(after).
-      - RV(diff) is returned only with C(--diff), whatever this option says.
+      - The C(diff) key is returned only with C(--diff), whatever this option says.
     type: str
     choices: [compact, full]
     default: compact
@@ -211,7 +211,6 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common i
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_managed_instance_ids
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
-from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import FAILED
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import PlanError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import TARGET_STATUS
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import attribute_changes

@@ -118,10 +118,10 @@ container_instances:
     cluster_name:
       description: Name of the cluster the instance is registered in.
       type: str
-      cluster_arn:
+    cluster_arn:
       description: ARN of that cluster (V(null) only for a container instance ARN of the old format, which does not name it).
       type: str
-      managed_instance_id:
+    managed_instance_id:
       description: The SSM managed instance id (C(ec2InstanceId) in ECS).
       type: str
       sample: mi-0123456789abcdef0
