@@ -262,11 +262,6 @@ class ContainerInstanceManager:
             raise FleetError(f"wait_timeout and poll_interval must be at least 1 second, got {p['wait_timeout']} and {p['poll_interval']}; "
                              "set wait_timeout to how long draining may take (default 600) and poll_interval to how often to look (default 10).")
         check_managed_instance_ids(p["managed_instance_id"], "managed_instance_id")
-        foreign = foreign_instances(p["container_instance"] or [], self.cluster_name)
-        if foreign:
-            raise FleetError(f"Container instance {name_some(f'{arn} is in cluster {other}' for arn, other in foreign)}, not in {self.cluster_name}; "
-                             f"give cluster: {foreign[0][1]} to act on it there, or check the ids with "
-                             "hybridfleet.ecs_anywhere.ecs_container_instance_info. Nothing was changed.")
         arns = [self.cluster] + list(p["container_instance"] or [])
         check_arn_location(arns, self.module.region, self.module.caller_account,
                            "cluster" if self.cluster.startswith("arn:") else "container_instance")
@@ -278,6 +273,8 @@ class ContainerInstanceManager:
         if self.p["container_instance"]:
             wanted = self.p["container_instance"]
             instances, _failures = _ecs.describe_container_instances(self.client, self.cluster, wanted)
+            # After that read (an unknown cluster is reported as such), before anything is written or taken as gone.
+            self._refuse_foreign(wanted)
             known = {ci["containerInstanceArn"] for ci in instances} | {container_instance_id(ci["containerInstanceArn"]) for ci in instances}
             self._unknown(missing_ids(wanted, known), gone_ok, "container instance")
             found.extend(instances)
@@ -293,6 +290,14 @@ class ContainerInstanceManager:
                 raise FleetError(f"Container instances {name_some(inactive)} are deregistered (INACTIVE) and cannot be changed; "
                                  "re-register the host with the ECS agent to bring it back.")
         return found
+
+    def _refuse_foreign(self, wanted):
+        """Container instance ARNs name their cluster: one of another cluster is refused, never taken as deregistered."""
+        foreign = foreign_instances(wanted, self.cluster_name)
+        if foreign:
+            raise FleetError(f"Container instance {name_some(f'{arn} is in cluster {other}' for arn, other in foreign)}, not in {self.cluster_name}; "
+                             f"give cluster: {foreign[0][1]} to act on it there, or check the ids with "
+                             "hybridfleet.ecs_anywhere.ecs_container_instance_info. Nothing was changed.")
 
     def _unknown(self, missing, gone_ok, kind):
         if not missing:
