@@ -262,9 +262,8 @@ class ContainerInstanceManager:
             raise FleetError(f"wait_timeout and poll_interval must be at least 1 second, got {p['wait_timeout']} and {p['poll_interval']}; "
                              "set wait_timeout to how long draining may take (default 600) and poll_interval to how often to look (default 10).")
         check_managed_instance_ids(p["managed_instance_id"], "managed_instance_id")
-        arns = [self.cluster] + list(p["container_instance"] or [])
-        check_arn_location(arns, self.module.region, self.module.caller_account,
-                           "cluster" if self.cluster.startswith("arn:") else "container_instance")
+        for option, values in (("cluster", [self.cluster]), ("container_instance", p["container_instance"])):
+            check_arn_location(values, self.module.region, self.module.caller_account, option)
 
     def _resolve(self):
         """Raw descriptions of the targets; unknown targets fail unless they are meant to be gone."""
