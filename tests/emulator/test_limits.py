@@ -129,6 +129,12 @@ CASES = {
         {"name": "a%d" % i, "value": "v", "targetId": a.instances[i % 10]} for i in range(n)]},
     ("DeleteAttributes", "attributes", "items"): lambda a, n: {"cluster": a.cluster, "attributes": [
         {"name": "a%d" % i, "targetId": a.instances[i % 10]} for i in range(n)]},
+    ("PutAttributes", "attributes[].name", "length"): lambda a, n: {"cluster": a.cluster, "attributes": [
+        {"name": "n" * n, "value": "v", "targetId": a.instances[2]}]},
+    ("PutAttributes", "attributes[].value", "length"): lambda a, n: {"cluster": a.cluster, "attributes": [
+        {"name": "a", "value": "v" * n, "targetId": a.instances[2]}]},
+    ("DeleteAttributes", "attributes[].name", "length"): lambda a, n: {"cluster": a.cluster, "attributes": [
+        {"name": "n" * n, "targetId": a.instances[2]}]},
     ("PutAttributes", "attributes", "per_resource"): lambda a, n: [
         {"cluster": a.cluster, "attributes": [{"name": "a%d" % i, "value": "v", "targetId": a.instances[0]}
                                               for i in range(start, min(n, start + 10))]} for start in range(0, n, 10)],
