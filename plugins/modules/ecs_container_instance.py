@@ -226,6 +226,7 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors i
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import name_some
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._filters import missing_ids
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._filters import select_by_managed_ids
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_ids_in_clusters
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_in_clusters
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import cluster_identity
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import compact_container_instance
@@ -308,7 +309,7 @@ class ContainerInstanceManager:
 
     def _refuse_if_elsewhere(self, missing, kind):
         """A target missing here counts as deregistered only if no other cluster of the region still holds it."""
-        # A container instance ARN naming this cluster (checked in _check_inputs) cannot be elsewhere.
+        # A container instance ARN naming this cluster (see _refuse_foreign) cannot be elsewhere.
         missing = [m for m in missing if not (str(m).startswith("arn:") and str(m).count("/") == 2)]
         others = [arn for arn in _ecs.list_cluster_arns(self.client) if cluster_identity(arn)[0] != self.cluster_name] if missing else []
         if not others:
@@ -316,11 +317,7 @@ class ContainerInstanceManager:
         if kind == "managed instance":
             found = find_in_clusters(self.client, missing, clusters=others, include=())
         else:
-            found = {}
-            for cluster in others:
-                live = [ci for ci in _ecs.describe_container_instances(self.client, cluster, missing, include=())[0] if ci.get("status") != "INACTIVE"]
-                if live:
-                    found[cluster] = live
+            found = find_ids_in_clusters(self.client, missing, clusters=others)
         if found:
             where = [f"{ci.get('ec2InstanceId') or ci['containerInstanceArn']} is registered in cluster {cluster_identity(cluster)[0]}"
                      for cluster, instances in found.items() for ci in instances]
