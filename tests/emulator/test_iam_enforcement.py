@@ -109,6 +109,8 @@ def test_exact_actions_allowed_everything_else_denied_on_both_sides(emulator, ia
     _refused(lambda: iam_as_user.list_roles(), "AccessDenied", _implicit(keys.arn, "iam:ListRoles", "*"))
     _refused(lambda: iam_as_user.delete_role(RoleName="ecsAnywhereRole"), "AccessDenied",
              _implicit(keys.arn, "iam:DeleteRole", "arn:aws:iam::%s:role/ecsAnywhereRole" % ACCOUNT))
+    _refused(lambda: iam_as_user.create_role(RoleName="new", Path="/edge/", AssumeRolePolicyDocument="{}"),
+             "AccessDenied", _implicit(keys.arn, "iam:CreateRole", "arn:aws:iam::%s:role/edge/new" % ACCOUNT))
     # ... and emulator-served.
     _refused(lambda: ssm.describe_activations(), "AccessDeniedException",
              _implicit(keys.arn, "ssm:DescribeActivations", "*"))

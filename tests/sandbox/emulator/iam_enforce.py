@@ -292,21 +292,21 @@ def _create_activation(emu, region, params):
 
 
 # IAM / STS ---------------------------------------------------------------------------------------------------------
-def _role_arn(name_or_arn):
+def _role_arn(name_or_arn, path=None):
     if name_or_arn.startswith("arn:"):
         return name_or_arn
     from moto.iam.models import iam_backends
     try:
         return iam_backends[ACCOUNT_ID][PARTITION].get_role(name_or_arn).arn
-    except Exception:  # a role that does not exist: its ARN without a path, as AWS names it in the refusal
-        return "arn:aws:iam::%s:role/%s" % (ACCOUNT_ID, name_or_arn)
+    except Exception:  # a role that does not exist (yet: CreateRole): its ARN from the path the call gives
+        return "arn:aws:iam::%s:role%s%s" % (ACCOUNT_ID, path or "/", name_or_arn)
 
 
 def _iam(emu, region, params):
     """IAM's resource types by the name the call carries; the role first (AttachRolePolicy is on the role)."""
     context = {"iam:PolicyARN": params["PolicyArn"]} if params.get("PolicyArn") else {}
     if params.get("RoleName"):
-        return [Need(_role_arn(params["RoleName"]), context)]
+        return [Need(_role_arn(params["RoleName"], params.get("Path")), context)]
     if params.get("UserName"):
         return [Need("arn:aws:iam::%s:user/%s" % (ACCOUNT_ID, params["UserName"]), context)]
     if params.get("GroupName"):
