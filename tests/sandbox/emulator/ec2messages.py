@@ -4,7 +4,7 @@ signing name ec2messages; agent/runcommand/mds/service.go makes the calls):
 
 - GetMessages {Destination, MessagesRequestId, VisibilityTimeoutInSeconds} -> {Destination, MessagesRequestId,
   Messages: [{CreatedDate, Destination, MessageId, Payload, PayloadDigest, Topic}]}: a long poll, answered as soon as a
-  message is there or after LONG_POLL_SECONDS with none. A message handed out is invisible for the visibility timeout
+  message is there or after config.message_long_poll seconds with none. A message handed out is invisible for the visibility timeout
   and handed out again unless acknowledged (the agent acknowledges right after it accepts it).
 - AcknowledgeMessage {MessageId}: the agent has the message; it leaves the mailbox.
 - SendReply {MessageId, Payload, ReplyId}: the agent's status for the message (SendReplyPayload JSON: documentStatus,
@@ -26,9 +26,9 @@ import time
 from .errors import AwsError
 from .ssm_commands import iso
 
-# Seconds a GetMessages waits for a message. The agent's HTTP client gives up after Mds.StopTimeoutMillis (20 s by
-# default) and treats a long poll the server ends as normal (agent/runcommand/mds/service.go isErrorUnexpected).
-LONG_POLL_SECONDS = 10.0
+# How long a GetMessages waits for a message is config.message_long_poll (10 s): the agent's HTTP client gives up after
+# Mds.StopTimeoutMillis (20 s by default) and treats a long poll the server ends as normal
+# (agent/runcommand/mds/service.go isErrorUnexpected).
 DEFAULT_VISIBILITY_SECONDS = 10  # what the agent asks for (service.go GetMessages: VisibilityTimeoutInSeconds 10)
 FAILURE_TYPES = ("NoHandlerExists", "InternalHandlerException")
 
@@ -72,7 +72,7 @@ class Ec2Messages:
         visibility = p.get("VisibilityTimeoutInSeconds") or DEFAULT_VISIBILITY_SECONDS
         if not isinstance(visibility, int) or isinstance(visibility, bool) or visibility < 0:
             raise AwsError("ValidationException", "VisibilityTimeoutInSeconds must be a non-negative integer.")
-        deadline = time.monotonic() + LONG_POLL_SECONDS
+        deadline = time.monotonic() + self.emu.config.message_long_poll
         while True:
             with self.emu.lock:
                 if destination not in self.emu.ssm.region(region_name).instances:
