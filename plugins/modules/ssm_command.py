@@ -61,6 +61,12 @@ options:
       - The script still reaches SSM and the instances (see the description).
     type: bool
     default: false
+  secrets:
+    description:
+      - Values masked wherever they would appear in this task's result, the script's stdout and stderr included, such
+        as a token the script uses that C(set -x) or an error message could print in another form than its line.
+    type: list
+    elements: str
   working_directory:
     description:
       - Absolute directory the script runs in. Empty means the SSM agent's own working directory.
@@ -203,6 +209,7 @@ EXAMPLES = r"""
     commands:
       - "printf '%s' '{{ registry_token }}' | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com"
     hide_commands: true
+    secrets: ["{{ registry_token }}"]
     delivery_timeout: 60
     execution_timeout: 120
     skip_offline: true
@@ -596,6 +603,7 @@ def main():
         # no_log: kept out of the module's own log; shown in results unless hide_commands (see below).
         commands=dict(type="list", elements="str", no_log=True),
         hide_commands=dict(type="bool", default=False),
+        secrets=dict(type="list", elements="str", no_log=True),
         working_directory=dict(type="str", default=""),
         execution_timeout=dict(type="int", default=3600),
         delivery_timeout=dict(type="int", default=600),
@@ -622,11 +630,12 @@ def reveal(module):
     the script is hidden, its lines are unmasked again for the results (short lines are never masked: they are shell
     keywords, and masking them would garble every output)."""
     commands = module.params.get("commands") or []
+    kept = set(module.params.get("secrets") or [])
     values = module._module.no_log_values
     if module.params.get("hide_commands"):
-        values.difference_update(c for c in commands if len(c.strip()) < MASKED_LINE_LENGTH)
+        values.difference_update(c for c in commands if len(c.strip()) < MASKED_LINE_LENGTH and c not in kept)
     else:
-        values.difference_update(commands)
+        values.difference_update(c for c in commands if c not in kept)
 
 
 if __name__ == "__main__":

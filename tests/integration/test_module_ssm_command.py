@@ -135,21 +135,24 @@ def test_wait_false_returns_the_command_id_to_follow_later(play, emulator, fleet
 
 
 def test_a_hidden_script_never_shows_its_secret(play, emulator, fleet, tmp_path):
-    """The secret is in the script and the script echoes it (set -x); with hide_commands the task's output (json
-    callback), Ansible's log and the result never show it. Without, the same searches find it: the check can fail."""
+    """The secret is in the script and the script echoes it (set -x, and once on its own); with hide_commands and secrets
+    the task's output (json callback), Ansible's log and the result never show it. Without, the same searches find it:
+    the check can fail."""
     ids = fleet(1)
     secret = "s3cr3t-%d" % time.time_ns()
     script = ["export TOKEN=%s" % secret, "set -x", "echo done"]
     task = {"instance_ids": ids, "commands": script, "poll_interval": 1}
     runs = {}
-    with FakeAgent(emulator.url, ids, lambda i, c: Result(stdout="done\n", stderr="+ export TOKEN=%s\n" % secret)):
+    echoed = "+ export TOKEN=%s\ntoken: %s\n" % (secret, secret)
+    with FakeAgent(emulator.url, ids, lambda i, c: Result(stdout="done\n", stderr=echoed)):
         for hide in (True, False):
             log = tmp_path / ("hidden.log" if hide else "shown.log")
-            (result,) = play({MODULE: dict(task, hide_commands=hide)}, env={"ANSIBLE_LOG_PATH": str(log)})
+            hiding = {"hide_commands": True, "secrets": [secret]} if hide else {}
+            (result,) = play({MODULE: dict(task, **hiding)}, env={"ANSIBLE_LOG_PATH": str(log)})
             runs[hide] = (result, play.last_stdout, log.read_text())
     result, stdout, logged = runs[True]
     assert secret not in stdout and secret not in logged and secret not in json.dumps(result)
-    assert result["script"]["lines"] == 3 and result["instances"][ids[0]]["stderr"] == "+ ********\n"
+    assert result["script"]["lines"] == 3 and result["instances"][ids[0]]["stderr"] == "+ ********\ntoken: ********\n"
     result, stdout, logged = runs[False]
     assert secret in stdout and secret in logged and secret in json.dumps(result)
 

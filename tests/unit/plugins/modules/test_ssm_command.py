@@ -8,7 +8,7 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.modules.ssm_command im
 from tests.unit.plugins.fake_aws import FakeModule
 from tests.unit.plugins.fake_run_command import FakeRunCommand, instance_id
 
-DEFAULTS = dict(instance_ids=None, targets=None, commands=["echo hi"], hide_commands=False, working_directory="",
+DEFAULTS = dict(instance_ids=None, targets=None, commands=["echo hi"], hide_commands=False, secrets=None, working_directory="",
                 execution_timeout=3600, delivery_timeout=600, max_concurrency="50", max_errors="0", comment=None,
                 skip_offline=False, wait=True, wait_timeout=None, poll_interval=5, cancel_on_timeout=False, command_id=None,
                 output="full")
@@ -231,12 +231,15 @@ def test_reveal_masks_the_script_only_when_hidden():
             self.no_log_values = set(values)
 
     class Module:
-        def __init__(self, commands, hide):
-            self.params = {"commands": commands, "hide_commands": hide}
-            self._module = Inner(commands)
+        def __init__(self, commands, hide, secrets=()):
+            self.params = {"commands": commands, "hide_commands": hide, "secrets": list(secrets)}
+            self._module = Inner(list(commands) + list(secrets))
     shown = Module(["set -e", "echo a-long-enough-line"], hide=False)
     ssm_command.reveal(shown)
     assert shown._module.no_log_values == set()
     hidden = Module(["set -e", "fi", "export TOKEN=s3cr3t-value"], hide=True)
     ssm_command.reveal(hidden)
     assert hidden._module.no_log_values == {"export TOKEN=s3cr3t-value"}
+    secret_kept = Module(["short", "s3cr3t"], hide=False, secrets=["s3cr3t", "tok"])
+    ssm_command.reveal(secret_kept)
+    assert secret_kept._module.no_log_values == {"s3cr3t", "tok"}
