@@ -8,15 +8,15 @@ version_added: 0.1.0
 short_description: Run a shell script on SSM managed instances with Run Command, and report each instance's result
 description:
   - Sends a shell script (the C(AWS-RunShellScript) document) to SSM managed instances, such as ECS Anywhere servers,
-    through SSM Run Command: no SSH reaches the hosts, only their SSM agent. Runs from the controller
-    (C(delegate_to: localhost)); the scripts run as root on the instances, with C(/bin/sh) unless their first line
+    through SSM Run Command; no SSH reaches the hosts, only their SSM agent. Runs from the controller
+    (C(delegate_to) V(localhost)); the scripts run as root on the instances, with C(/bin/sh) unless their first line
     is a C(#!) line.
-  - Targets are managed instance ids (O(instance_ids)) or tags (O(targets)). Ids are checked first: an id SSM does
+  - Targets are managed instance ids (O(instance_ids)) or tags (O(targets)). Ids are checked first; an id SSM does
     not know fails the task before anything is sent. SendCommand takes 50 ids, so more ids are sent as one command per
     50 (see O(max_concurrency) and O(max_errors)); tags are sent as one command whatever the fleet's size.
   - With O(wait=true) the module polls until the command is over (or O(wait_timeout)), then returns per instance its
-    status, exit code, stdout and stderr (RV(instances)). Polling is per command, never per instance: one
-    ListCommands call per command and round; the invocations are read once at the end, 50 per call, and the full
+    status, exit code, stdout and stderr (RV(instances)). Polling is per command, never per instance (one
+    ListCommands call per command and round); the invocations are read once at the end, 50 per call, and the full
     output with one GetCommandInvocation per instance that ran the script (see O(output)).
   - The task fails when more than O(max_errors) instances did not succeed, for any reason (non-zero exit code, killed
     at the execution timeout, not reached, not run because the command stopped, refused), and the message names them
@@ -123,7 +123,7 @@ options:
     description:
       - Seconds to wait before failing with RV(timed_out). Default O(delivery_timeout) + O(execution_timeout) + 60,
         past which SSM itself gives up.
-      - V(0) looks once (with O(command_id): the command as it is now).
+      - V(0) looks once (with O(command_id), at the command as it is now).
     type: int
   poll_interval:
     description:
@@ -146,8 +146,8 @@ options:
       - V(full) reads each instance's stdout (first 24,000 characters) and stderr (first 8,000) with one
         GetCommandInvocation per instance that ran the script.
       - V(failed) reads them only for the instances that did not succeed (for large fleets).
-      - V(summary) reads no more than the invocations list gives: C(output), stdout and stderr together, first 2,500
-        characters.
+      - V(summary) reads no more than the invocations list gives, C(output) (stdout and stderr together, first 2,500
+        characters).
     type: str
     choices: [full, failed, summary]
     default: full
@@ -259,13 +259,13 @@ instances:
   description:
     - Per managed instance id, what the command did there.
     - C(outcome) is V(success), V(failed) (non-zero exit code), V(timed_out) (killed at O(execution_timeout)),
-      V(not_reached) (its agent never picked the command up: C(DeliveryTimedOut), C(Undeliverable), or not sent
+      V(not_reached) (its agent never picked the command up, C(DeliveryTimedOut) or C(Undeliverable), or not sent
       because it was offline and O(skip_offline) was set), V(skipped) (not sent, the command stopped at
-      O(max_errors): C(Terminated)), V(cancelled), V(refused) (C(AccessDenied), C(InvalidPlatform)), or
+      O(max_errors), C(Terminated)), V(cancelled), V(refused) (C(AccessDenied), C(InvalidPlatform)), or
       V(pending) / V(in_progress) when the wait ended first.
     - C(status) and C(status_details) are SSM's; C(response_code) is the script's exit code (-1 when it did not run);
       C(reached) says whether the agent ran it.
-    - With O(output=full) (or V(failed) for those that did not succeed), C(stdout) and C(stderr) as SSM keeps them:
+    - With O(output=full) (or V(failed) for those that did not succeed), C(stdout) and C(stderr) as SSM keeps them,
       the first 24,000 and 8,000 characters; C(stdout_truncated) / C(stderr_truncated) say when more was written (the
       agent ends cut output with C(--output truncated--)); C(started) and C(ended) (ISO 8601).
     - With O(output=summary), C(output) (stdout then stderr, at most 2,500 characters) and C(output_truncated).
@@ -290,7 +290,7 @@ timed_out:
   type: bool
 waited:
   description:
-    - C(seconds) and C(rounds) of the wait, and C(progress), the counts at each poll (at most the last 50 polls):
+    - C(seconds) and C(rounds) of the wait, and C(progress), the counts at each poll (at most the last 50 polls),
       C(seconds), C(completed), C(targets), C(errors), C(delivery_timed_out).
   returned: when the command was waited for
   type: dict
@@ -306,7 +306,7 @@ script:
 would_send:
   description:
     - In check mode, what would be sent - document, parameters (the commands unless hidden), timeouts, rate controls -
-      and where (C(instance_ids) or C(targets), with C(matching): the instances SSM would pick now, and C(offline)).
+      and where (C(instance_ids) or C(targets), with C(matching), the instances SSM would pick now, and C(offline)).
   returned: in check mode
   type: dict
 """

@@ -165,3 +165,13 @@ def test_tag_targets_are_one_command(play, emulator, fleet):
     (command,) = commands_sent(emulator)
     assert command["Targets"] == [{"Key": "tag:seeded-cluster", "Values": ["tagged"]}] and command["InstanceIds"] == []
     assert {i: r["output"] for i, r in result["instances"].items()} == {i: i for i in ids}
+
+
+def test_the_docs_render_with_options_returns_iam_and_action_group(ansible_doc):
+    doc = ansible_doc("ssm_command")["ssm_command"]
+    options = doc["doc"]["options"]
+    assert {"instance_ids", "targets", "commands", "hide_commands", "secrets", "max_concurrency", "max_errors", "wait_timeout",
+            "command_id", "skip_offline", "output"} <= set(options)
+    assert "ssm:SendCommand" in " ".join(doc["doc"]["notes"]) and "async" in " ".join(doc["doc"]["description"])
+    assert {"instances", "outcomes", "command_id", "status", "waited", "would_send"} <= set(doc["return"])
+    assert doc["doc"]["attributes"]["action_group"]["membership"] == ["hybridfleet.ecs_anywhere.aws"]
