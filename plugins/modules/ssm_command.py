@@ -289,11 +289,22 @@ timed_out:
   returned: when the command was waited for
   type: bool
 waited:
-  description:
-    - C(seconds) and C(rounds) of the wait, and C(progress), the counts at each poll (at most the last 50 polls),
-      C(seconds), C(completed), C(targets), C(errors), C(delivery_timed_out).
+  description: How long the task waited and how the command progressed.
   returned: when the command was waited for
   type: dict
+  contains:
+    seconds:
+      description: Seconds waited.
+      type: float
+    rounds:
+      description: Poll rounds made.
+      type: int
+    progress:
+      description:
+        - The counts at each poll (at most the last 50 polls), C(seconds), C(completed), C(targets), C(errors),
+          C(delivery_timed_out).
+      type: list
+      elements: dict
 cancelled:
   description: The commands this task cancelled (O(cancel_on_timeout), or more than O(max_errors) failures across several commands).
   returned: when it cancelled any

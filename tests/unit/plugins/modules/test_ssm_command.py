@@ -164,9 +164,9 @@ def test_skip_offline_reports_them_at_once_and_sends_to_the_rest_by_id():
     mgr = manager(ssm, targets={"fleet": "edge"}, skip_offline=True, max_errors="1")
     result = mgr.run()
     assert ssm.sent[0]["InstanceIds"] == [instance_id(0), instance_id(2)] and ssm.sent[0]["Targets"] is None
-    assert result["instances"][instance_id(1)] == {"command_id": None, "instance_name": "host-1", "status": "NotSent",
-                                                    "status_details": "Offline", "outcome": "not_reached", "response_code": -1,
-                                                    "reached": False, "ping_status": "ConnectionLost"}
+    expected = {"command_id": None, "instance_name": "host-1", "status": "NotSent", "status_details": "Offline", "outcome": "not_reached",
+                "response_code": -1, "reached": False, "ping_status": "ConnectionLost"}
+    assert result["instances"][instance_id(1)] == expected
     assert "not sent, its agent is offline (PingStatus ConnectionLost; skip_offline)" in mgr.module.warnings[0]
     everyone_offline = FakeRunCommand(1, offline={0})
     error = failure(manager(everyone_offline, instance_ids=ids(1), skip_offline=True))
