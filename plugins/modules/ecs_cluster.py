@@ -201,7 +201,6 @@ class ClusterManager:
             _ecs.delete_cluster(self.client, self.name)
         return None
 
-
     def _check_deletable(self, current):
         """ECS refuses to delete a cluster that still holds instances, services or tasks: say so first, in check mode too."""
         holds = {

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from bad_input_fixtures import ROLE, TRUST, Row, api_state, assert_says
+from test_bad_inputs import _fill  # placeholders (ARN1, MI2...) in a task spec replaced by the seeded ids
 
 OTHER_ACCOUNT = "111111111111"
 ACCOUNT = "123456789012"  # the emulator's (moto's) account
@@ -27,14 +28,6 @@ def world(emulator):
     ecs.create_service(cluster="c1", serviceName="web", taskDefinition="web", desiredCount=1, launchType="EXTERNAL")
     return {"ARN1": c1["container_instance_arns"][0], "MI1": c1["managed_instance_ids"][0],
             "ARN2": c2["container_instance_arns"][0], "MI2": c2["managed_instance_ids"][0], "CI2": c2["container_instance_arns"][0].rsplit("/", 1)[1]}
-
-
-def _fill(value, names):
-    if isinstance(value, dict):
-        return {k: _fill(v, names) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, names) for v in value]
-    return names.get(value, value) if isinstance(value, str) else value
 
 
 def row(id, case, task, wrong, todo, check_mode=False):
