@@ -186,20 +186,13 @@ CASES = {
         lambda a, n: _send(a, AlarmConfiguration={"Alarms": [{"Name": "alarm%d" % i} for i in range(n)]}),
     ("SendCommand", "AlarmConfiguration.Alarms[].Name", "length"):
         lambda a, n: _send(a, AlarmConfiguration={"Alarms": [{"Name": "a" * n}]}),
-    ("ListCommands", "CommandId", "length"): lambda a, n: {"CommandId": _command_id(a, n)},
-    ("ListCommands", "InstanceId", "pattern"): lambda a, ok: {"InstanceId": a.managed if ok else "mi-1"},
-    ("ListCommands", "MaxResults", "value"): lambda a, n: {"MaxResults": n},
-    ("ListCommands", "Filters", "items"):
-        lambda a, n: {"Filters": [{"key": "DocumentName", "value": "AWS-RunShellScript"}] * n},
-    ("ListCommands", "Filters[].value", "length"):
-        lambda a, n: {"Filters": [{"key": "DocumentName", "value": "d" * n}]},
-    ("ListCommandInvocations", "CommandId", "length"): lambda a, n: {"CommandId": _command_id(a, n)},
-    ("ListCommandInvocations", "InstanceId", "pattern"): lambda a, ok: {"InstanceId": a.managed if ok else "mi-1"},
-    ("ListCommandInvocations", "MaxResults", "value"): lambda a, n: {"MaxResults": n},
-    ("ListCommandInvocations", "Filters", "items"):
-        lambda a, n: {"Filters": [{"key": "DocumentName", "value": "AWS-RunShellScript"}] * n},
-    ("ListCommandInvocations", "Filters[].value", "length"):
-        lambda a, n: {"Filters": [{"key": "DocumentName", "value": "d" * n}]},
+    **{(operation,) + key: case for operation in ("ListCommands", "ListCommandInvocations") for key, case in {
+        ("CommandId", "length"): lambda a, n: {"CommandId": _command_id(a, n)},
+        ("InstanceId", "pattern"): lambda a, ok: {"InstanceId": a.managed if ok else "mi-1"},
+        ("MaxResults", "value"): lambda a, n: {"MaxResults": n},
+        ("Filters", "items"): lambda a, n: {"Filters": [{"key": "DocumentName", "value": "AWS-RunShellScript"}] * n},
+        ("Filters[].value", "length"): lambda a, n: {"Filters": [{"key": "DocumentName", "value": "d" * n}]},
+    }.items()},
     ("GetCommandInvocation", "CommandId", "length"):
         lambda a, n: {"CommandId": _command_id(a, n), "InstanceId": a.managed},
     ("GetCommandInvocation", "InstanceId", "pattern"):
