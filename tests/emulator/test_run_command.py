@@ -295,3 +295,10 @@ def test_instance_ids_or_targets_but_not_both(ssm, fleet):
     refused(lambda: send(ssm, ids, Targets=[{"Key": "InstanceIds", "Values": ids}]), "ValidationException")
     refused(lambda: send(ssm), "ValidationException")
     refused(lambda: send(ssm, Targets=[{"Key": "resource-groups:Name", "Values": ["g"]}]), "InvalidTarget")
+
+
+def test_the_modules_execution_timeout_maximum_is_the_documents():
+    """ssm_command checks execution_timeout against AWS-RunShellScript's own maximum, which the emulator serves."""
+    from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ssm_commands import EXECUTION_TIMEOUT_MAX
+    from tests.sandbox.emulator.ssm_commands import DOCUMENT_CONTENT
+    assert "Maximum is %d" % EXECUTION_TIMEOUT_MAX in DOCUMENT_CONTENT["parameters"]["executionTimeout"]["description"]

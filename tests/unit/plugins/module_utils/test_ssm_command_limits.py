@@ -29,9 +29,3 @@ def test_output_limits_equal_the_response_shapes(name):
 def test_rate_patterns_are_the_models(member, pattern):
     shape, _doc = model_member("ssm", "SendCommand", member)
     assert (shape.metadata["pattern"], shape.metadata["max"]) == (pattern.pattern, RATE_LENGTH)
-
-
-def test_execution_timeout_maximum_is_the_documents():
-    """AWS-RunShellScript's own text, as the emulator serves AWS's document."""
-    from tests.sandbox.emulator.ssm_commands import DOCUMENT_CONTENT
-    assert "Maximum is %d" % _ssm_commands.EXECUTION_TIMEOUT_MAX in DOCUMENT_CONTENT["parameters"]["executionTimeout"]["description"]
