@@ -1,7 +1,6 @@
 """The stand-in SSM agent's Run Command code (tests/sandbox/agents/ssm/runcommand.py) against the emulator, in this
 process with its data store in a temporary directory: what it runs, how, and what it answers. The same code runs
 inside the package on sandbox hosts (tests/integration/test_run_command_hosts.py)."""
-import json
 import os
 import sys
 import threading

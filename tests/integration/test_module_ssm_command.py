@@ -64,7 +64,7 @@ def test_an_instance_whose_agent_is_stopped_is_not_reached(play, emulator, fleet
     ssm = emulator.client("ssm")
     activation = ssm.create_activation(IamRole=iam_role, RegistrationLimit=1)
     from tests.emulator.conftest import Raw
-    status, body = Raw(emulator.url).ssm("RegisterManagedInstance", {
+    _, body = Raw(emulator.url).ssm("RegisterManagedInstance", {
         "ActivationId": activation["ActivationId"], "ActivationCode": activation["ActivationCode"], "PublicKey": "k",
         "PublicKeyType": "Rsa", "Fingerprint": "f"})
     stopped = body["InstanceId"]
@@ -77,8 +77,8 @@ def test_an_instance_whose_agent_is_stopped_is_not_reached(play, emulator, fleet
                       "poll_interval": 2}, "expect_failure": True},
             {MODULE: {"instance_ids": ids + [stopped], "commands": ["true"], "skip_offline": True}, "expect_failure": True})
     assert time.monotonic() - started >= 31
-    assert waited["instances"][stopped] == {**waited["instances"][stopped], "outcome": "not_reached", "status": "TimedOut",
-                                             "status_details": "DeliveryTimedOut", "reached": False, "response_code": -1}
+    expected = {"outcome": "not_reached", "status": "TimedOut", "status_details": "DeliveryTimedOut", "reached": False, "response_code": -1}
+    assert {k: waited["instances"][stopped][k] for k in expected} == expected
     assert "%s: not reached: its agent did not pick the command up within delivery_timeout + execution_timeout (31 s; " \
            "DeliveryTimedOut)" % stopped in waited["msg"]
     assert "check that amazon-ssm-agent runs there and reaches ec2messages" in waited["msg"]

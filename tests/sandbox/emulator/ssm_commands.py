@@ -231,6 +231,7 @@ class Command:
         return "Incomplete"
 
 
+_NO_NOTIFICATIONS = {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""}
 COMMAND_STATUS = {
     "Pending": "Pending", "InProgress": "InProgress", "Success": "Success", "Incomplete": "Success",
     "Failed": "Failed", "ExecutionTimedOut": "TimedOut", "DeliveryTimedOut": "TimedOut", "Cancelled": "Cancelled",
@@ -352,8 +353,6 @@ class RunCommand:
             raise AwsError("InvalidDocumentVersion", "The document version %s is not valid." % version)
         parameters = _check_parameters(p.get("Parameters"))
         execution_timeout = int(parameters.get("executionTimeout", ["3600"])[0])
-        _check_rate_value(p, "MaxConcurrency")
-        _check_rate_value(p, "MaxErrors")
         instance_ids, targets = p.get("InstanceIds") or [], p.get("Targets") or []
         if instance_ids and targets:
             raise validation("InstanceIds and Targets cannot both be specified.")
@@ -518,8 +517,7 @@ class RunCommand:
             "OutputS3Region": p.get("OutputS3Region", ""), "OutputS3BucketName": p.get("OutputS3BucketName", ""),
             "OutputS3KeyPrefix": p.get("OutputS3KeyPrefix", ""), "MaxConcurrency": command.max_concurrency,
             "MaxErrors": command.max_errors, "ServiceRole": p.get("ServiceRoleArn", ""),
-            "NotificationConfig": p.get("NotificationConfig") or {"NotificationArn": "", "NotificationEvents": [],
-                                                                   "NotificationType": ""},
+            "NotificationConfig": p.get("NotificationConfig") or _NO_NOTIFICATIONS,
             "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
             "TimeoutSeconds": command.timeout_seconds,
         }
@@ -535,7 +533,7 @@ class RunCommand:
             "RequestedDateTime": command.requested, "Status": invocation.status, "StatusDetails": invocation.details,
             "TraceOutput": invocation.trace, "StandardOutputUrl": "", "StandardErrorUrl": "", "CommandPlugins": [],
             "ServiceRole": command.params.get("ServiceRoleArn", ""),
-            "NotificationConfig": {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""},
+            "NotificationConfig": _NO_NOTIFICATIONS,
             "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False},
         }
         if details:
@@ -653,13 +651,6 @@ def _check_parameters(parameters):
         raise AwsError("InvalidParameters", "Parameter executionTimeout %r does not match the pattern %s (1 to 172800 "
                                             "seconds)." % (timeout, known["executionTimeout"]["allowedPattern"]))
     return {k: list(v) for k, v in parameters.items()}
-
-
-def _check_rate_value(p, member):
-    """MaxConcurrency / MaxErrors are checked against the model's pattern by limits.py; 0% of a concurrency is not."""
-    value = p.get(member)
-    if member == "MaxConcurrency" and value is not None and count_of(value, 100) == 0 and not value.endswith("%"):
-        raise validation("MaxConcurrency must be at least 1.")
 
 
 def _invalid_token():
