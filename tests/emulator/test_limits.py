@@ -61,6 +61,11 @@ class Account:
         return self.ok("ssm", "RegisterManagedInstance", dict(
             activation, PublicKey="k", PublicKeyType="Rsa", Fingerprint="f"))["InstanceId"]
 
+    @functools.cached_property
+    def command(self):
+        """A Run Command command id (36 characters) sent to the managed instance."""
+        return self.ok("ssm", "SendCommand", _send(self))["Command"]["CommandId"]
+
     def call(self, service, operation, body):
         return getattr(self.raw, service)(operation, body)
 
@@ -77,6 +82,20 @@ def _ids(n):
 def _tags(n, same_key=False):
     """n tags; with same_key one key repeated, so a per-call count can be reached without the per-resource one."""
     return [{"Key": "k" if same_key else "k%d" % i, "Value": "v"} for i in range(n)]
+
+
+def _send(account, **extra):
+    """A SendCommand body AWS accepts, with `extra` members."""
+    body = {"DocumentName": "AWS-RunShellScript", "Parameters": {"commands": ["true"]}}
+    if "Targets" not in extra:
+        body["InstanceIds"] = [account.managed]
+    body.update(extra)
+    return body
+
+
+def _command_id(account, n):
+    """A command id of n characters: the real one at 36."""
+    return (account.command + "f" * 10)[:n]
 
 
 def _ecs_tags(n):
@@ -141,6 +160,50 @@ CASES = {
         lambda a, n: {"ResourceType": "ManagedInstance", "ResourceId": a.managed, "Tags": _tags(n)},
     ("RemoveTagsFromResource", "TagKeys[]", "length"):
         lambda a, n: {"ResourceType": "ManagedInstance", "ResourceId": a.managed, "TagKeys": ["k" * n]},
+    ("SendCommand", "InstanceIds", "items"): lambda a, n: _send(a, InstanceIds=([a.managed] + _ids(n))[:n]),
+    ("SendCommand", "InstanceIds[]", "pattern"): lambda a, ok: _send(a, InstanceIds=[a.managed if ok else "mi-xyz"]),
+    ("SendCommand", "Targets", "items"):
+        lambda a, n: _send(a, Targets=[{"Key": "tag:k%d" % i, "Values": ["v"]} for i in range(n)]),
+    ("SendCommand", "Targets[].Key", "length"):
+        lambda a, n: _send(a, Targets=[{"Key": "tag:" + "k" * (n - 4) if n > 4 else "k" * n, "Values": ["v"]}]),
+    ("SendCommand", "Targets[].Values", "items"):
+        lambda a, n: _send(a, Targets=[{"Key": "tag:site", "Values": ["v%d" % i for i in range(n)]}]),
+    ("SendCommand", "DocumentName", "pattern"): lambda a, ok: _send(a, DocumentName="AWS-RunShellScript" if ok else "a b"),
+    ("SendCommand", "DocumentVersion", "pattern"): lambda a, ok: _send(a, DocumentVersion="$DEFAULT" if ok else "v1"),
+    ("SendCommand", "DocumentHash", "length"): lambda a, n: _send(a, DocumentHash="0" * n),
+    ("SendCommand", "TimeoutSeconds", "value"): lambda a, n: _send(a, TimeoutSeconds=n),
+    ("SendCommand", "Comment", "length"): lambda a, n: _send(a, Comment="c" * n),
+    ("SendCommand", "OutputS3Region", "length"): lambda a, n: _send(a, OutputS3Region="r" * n),
+    ("SendCommand", "OutputS3BucketName", "length"): lambda a, n: _send(a, OutputS3BucketName="b" * n),
+    ("SendCommand", "OutputS3KeyPrefix", "length"): lambda a, n: _send(a, OutputS3KeyPrefix="p" * n),
+    ("SendCommand", "MaxConcurrency", "length"): lambda a, n: _send(a, MaxConcurrency="1" * n),
+    ("SendCommand", "MaxConcurrency", "pattern"): lambda a, ok: _send(a, MaxConcurrency="10%" if ok else "0"),
+    ("SendCommand", "MaxErrors", "length"): lambda a, n: _send(a, MaxErrors="1" * n),
+    ("SendCommand", "MaxErrors", "pattern"): lambda a, ok: _send(a, MaxErrors="0" if ok else "x"),
+    ("SendCommand", "CloudWatchOutputConfig.CloudWatchLogGroupName", "length"):
+        lambda a, n: _send(a, CloudWatchOutputConfig={"CloudWatchLogGroupName": "g" * n, "CloudWatchOutputEnabled": False}),
+    ("SendCommand", "AlarmConfiguration.Alarms", "items"):
+        lambda a, n: _send(a, AlarmConfiguration={"Alarms": [{"Name": "alarm%d" % i} for i in range(n)]}),
+    ("SendCommand", "AlarmConfiguration.Alarms[].Name", "length"):
+        lambda a, n: _send(a, AlarmConfiguration={"Alarms": [{"Name": "a" * n}]}),
+    **{(operation,) + key: case for operation in ("ListCommands", "ListCommandInvocations") for key, case in {
+        ("CommandId", "length"): lambda a, n: {"CommandId": _command_id(a, n)},
+        ("InstanceId", "pattern"): lambda a, ok: {"InstanceId": a.managed if ok else "mi-1"},
+        ("MaxResults", "value"): lambda a, n: {"MaxResults": n},
+        ("Filters", "items"): lambda a, n: {"Filters": [{"key": "DocumentName", "value": "AWS-RunShellScript"}] * n},
+        ("Filters[].value", "length"): lambda a, n: {"Filters": [{"key": "DocumentName", "value": "d" * n}]},
+    }.items()},
+    ("GetCommandInvocation", "CommandId", "length"):
+        lambda a, n: {"CommandId": _command_id(a, n), "InstanceId": a.managed},
+    ("GetCommandInvocation", "InstanceId", "pattern"):
+        lambda a, ok: {"CommandId": a.command, "InstanceId": a.managed if ok else "mi-1"},
+    ("GetCommandInvocation", "PluginName", "length"):
+        lambda a, n: {"CommandId": a.command, "InstanceId": a.managed, "PluginName": "aws:runShellScript"[:n]},
+    ("CancelCommand", "CommandId", "length"): lambda a, n: {"CommandId": _command_id(a, n)},
+    ("CancelCommand", "InstanceIds", "items"):
+        lambda a, n: {"CommandId": a.command, "InstanceIds": ([a.managed] * n)},
+    ("CancelCommand", "InstanceIds[]", "pattern"):
+        lambda a, ok: {"CommandId": a.command, "InstanceIds": [a.managed if ok else "mi-1"]},
     ("DescribeContainerInstances", "containerInstances", "items"):
         lambda a, n: {"cluster": a.cluster, "containerInstances": (a.instances * 10 + [str(uuid.uuid4())] * 100)[:n]},
     ("UpdateContainerInstancesState", "containerInstances", "items"):
@@ -196,6 +259,9 @@ CASES = {
 PASSES_WITH = {
     ("DescribeInstanceInformation", "Filters[].Key", "length"): "InvalidFilterKey",  # no 1-character filter key exists
     ("DeregisterManagedInstance", "InstanceId", "length"): "InvalidInstanceId",       # a well-formed id nobody has
+    ("SendCommand", "InstanceIds", "items"): "InvalidInstanceId",                     # 49 well-formed ids nobody has
+    ("SendCommand", "Targets[].Key", "length"): "InvalidTarget",                      # no 1-character target key exists
+    ("GetCommandInvocation", "PluginName", "length"): "InvalidPluginName",           # "aws:" is no step of the document
 }
 
 

@@ -39,14 +39,27 @@ _INVALID_TOKEN = "The security token included in the request is invalid."
 def authorize(emu, req):
     """Raise AWS's error unless the request's principal may make it; return quietly for keys IAM did not issue."""
     principal = _principal(emu, req)
+    req.principal = principal  # for checks a handler makes itself (SendCommand's tag targets)
     if principal is None:
         return
     _check_signature(principal, req)
     for action, resource, context in authorizations(emu, req):
-        context = dict(context, **{"aws:RequestedRegion": req.region, "aws:PrincipalArn": principal.arn})
-        decision = iam_policy.evaluate(principal.documents, action, resource, context)
+        decision = _decide(principal, req, action, resource, context)
         if decision != iam_policy.ALLOW:
             raise _denied(req, principal.arn, action, resource, decision)
+
+
+def _decide(principal, req, action, resource, context):
+    context = dict(context, **{"aws:RequestedRegion": req.region, "aws:PrincipalArn": principal.arn})
+    return iam_policy.evaluate(principal.documents, action, resource, context)
+
+
+def allowed(emu, req, action, need):
+    """Whether the call's principal may do `action` on `need` (a Need); True when IAM is not enforced for the call."""
+    principal = getattr(req, "principal", None)
+    if not emu.config.enforce_iam or principal is None:
+        return True
+    return _decide(principal, req, action, need.resource, dict(need.context)) == iam_policy.ALLOW
 
 
 class _Principal:
@@ -263,6 +276,21 @@ def _managed_instance(emu, region, instance_id):
     return Need(arn, _tag_context("ssm", instance.tags if instance else {}))
 
 
+def managed_instance_need(emu, region, instance_id):
+    return _managed_instance(emu, region, instance_id)
+
+
+def _send_command(emu, region, params):
+    """SendCommand: on the document, and on each managed instance named by id (tag targets are checked per instance
+    when they are resolved, ssm_commands.py: the ones refused end AccessDenied)."""
+    document = str(params.get("DocumentName") or "")
+    needs = [document if document.startswith("arn:") else "arn:aws:ssm:%s::document/%s" % (region, document)]
+    ids = list(params.get("InstanceIds") or [])
+    ids += [v for t in params.get("Targets") or [] if isinstance(t, dict) and t.get("Key") == "InstanceIds"
+            for v in t.get("Values") or []]
+    return needs + [_managed_instance(emu, region, i) for i in ids if isinstance(i, str)]
+
+
 def _ssm_instance(emu, region, params):
     return [_managed_instance(emu, region, params.get("InstanceId") or "")]
 
@@ -353,6 +381,7 @@ _RESOURCES = {
     ("ecs", "DeleteService"): _ecs_service,
     ("ecs", "DescribeServices"): _ecs_items("service", "services"),
     ("ssm", "CreateActivation"): _create_activation,
+    ("ssm", "SendCommand"): _send_command,
     ("ssm", "DeregisterManagedInstance"): _ssm_instance,
     ("ssm", "UpdateInstanceInformation"): _ssm_instance,
     ("ssm", "AddTagsToResource"): _ssm_tagged,

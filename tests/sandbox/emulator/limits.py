@@ -27,6 +27,8 @@ from .errors import AwsError
 VALIDATION = "validation"
 ECS_INVALID = "InvalidParameterException"
 _SSM_ID_PATTERN = r"(^mi-[0-9a-f]{17}$)|(^eks_c:[0-9A-Za-z][A-Za-z0-9\-_]{0,99}_\w{17}$)"
+_INSTANCE_PATTERN = r"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)"  # Run Command's InstanceId shape
+_DOCUMENT_VERSION_PATTERN = r"([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)"
 _ECS_API = "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_%s.html"
 _SSM_API = "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_%s.html"
 
@@ -92,6 +94,37 @@ LIMITS = (
       ("TooManyTagsError", "The Targets parameter includes too many tags. Remove one or more tags and try the "
                            "command again.")),
     L("ssm", "RemoveTagsFromResource", "TagKeys[]", "length", 1, 128),
+    # --- SSM Run Command (model; SendCommand's InstanceIds: "you can specify up to 50 IDs") --------------------------
+    L("ssm", "SendCommand", "InstanceIds", "items", 0, 50),
+    L("ssm", "SendCommand", "InstanceIds[]", "pattern", None, _INSTANCE_PATTERN),
+    L("ssm", "SendCommand", "Targets", "items", 0, 5),
+    L("ssm", "SendCommand", "Targets[].Key", "length", 1, 163),
+    L("ssm", "SendCommand", "Targets[].Values", "items", 0, 50),
+    L("ssm", "SendCommand", "DocumentName", "pattern", None, r"^[a-zA-Z0-9_\-.:/]{3,128}$"),
+    L("ssm", "SendCommand", "DocumentVersion", "pattern", None, _DOCUMENT_VERSION_PATTERN),
+    L("ssm", "SendCommand", "DocumentHash", "length", None, 256),
+    L("ssm", "SendCommand", "TimeoutSeconds", "value", 30, 2592000),
+    L("ssm", "SendCommand", "Comment", "length", None, 100),
+    L("ssm", "SendCommand", "OutputS3Region", "length", 3, 20),
+    L("ssm", "SendCommand", "OutputS3BucketName", "length", 3, 63),
+    L("ssm", "SendCommand", "OutputS3KeyPrefix", "length", None, 500),
+    L("ssm", "SendCommand", "MaxConcurrency", "length", 1, 7),
+    L("ssm", "SendCommand", "MaxConcurrency", "pattern", None, r"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"),
+    L("ssm", "SendCommand", "MaxErrors", "length", 1, 7),
+    L("ssm", "SendCommand", "MaxErrors", "pattern", None, r"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"),
+    L("ssm", "SendCommand", "CloudWatchOutputConfig.CloudWatchLogGroupName", "length", 1, 512),
+    L("ssm", "SendCommand", "AlarmConfiguration.Alarms", "items", 1, 1),
+    L("ssm", "SendCommand", "AlarmConfiguration.Alarms[].Name", "length", 1, 255),
+    *(L("ssm", operation, path, measure, low, high) for operation in ("ListCommands", "ListCommandInvocations")
+      for path, measure, low, high in (("CommandId", "length", 36, 36), ("InstanceId", "pattern", None, _INSTANCE_PATTERN),
+                                       ("MaxResults", "value", 1, 50), ("Filters", "items", 1, 5),
+                                       ("Filters[].value", "length", 1, 128))),
+    L("ssm", "GetCommandInvocation", "CommandId", "length", 36, 36),
+    L("ssm", "GetCommandInvocation", "InstanceId", "pattern", None, _INSTANCE_PATTERN),
+    L("ssm", "GetCommandInvocation", "PluginName", "length", 4),
+    L("ssm", "CancelCommand", "CommandId", "length", 36, 36),
+    L("ssm", "CancelCommand", "InstanceIds", "items", 0, 50),
+    L("ssm", "CancelCommand", "InstanceIds[]", "pattern", None, _INSTANCE_PATTERN),
     # --- ECS: list sizes (model doc, or the API reference page named) ------------------------------------------------
     # verbatim: "instanceIds can have at most 100 items." / "... 10 items." / "taskIds ..." / "service names ..."
     L("ecs", "DescribeContainerInstances", "containerInstances", "items", None, 100, "model doc (verbatim message)",

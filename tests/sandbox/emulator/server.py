@@ -12,12 +12,14 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 
 from . import admin, iam_enforce, limits
 from .config import Config
+from .ec2messages import Ec2Messages
 from .ecs import EcsService
 from .errors import AwsError, json_error, query_error, request_id
 from .faults import Faults
 from .moto_bridge import MotoBridge, PassThrough
 from .request import AwsRequest
 from .ssm import SsmService
+from .ssm_commands import RunCommand
 from .stats import Stats
 
 log = logging.getLogger("emulator")
@@ -43,13 +45,17 @@ class Emulator:
         self.moto = MotoBridge()
         self.ssm = SsmService(self)
         self.ecs = EcsService(self)
-        self.services = {"ssm": self.ssm, "ecs": self.ecs}
+        self.commands = RunCommand(self)
+        self.ec2messages = Ec2Messages(self, self.commands)
+        # Per service, the layers asked in turn; the first that answers (not None) wins, else moto serves the call.
+        self.services = {"ssm": (self.commands, self.ssm), "ecs": (self.ecs,), "ec2messages": (self.ec2messages,)}
 
     def reset(self):
         with self.lock:
             self.moto.reset()
             self.ssm.reset()
             self.ecs.reset()
+            self.commands.reset()
             self.config = self.startup_config.copy()
             self.faults.configure({})
             self.stats.reset()
@@ -108,16 +114,19 @@ class Emulator:
     def perform(self, req):
         """Run one AWS call: IAM (when enforced), limits, then the project layer or moto; every failure answered as
         AWS would."""
-        service = self.services.get(req.service)
+        layers = self.services.get(req.service, ())
         try:
             with self.lock:
                 if self.config.enforce_iam:
                     iam_enforce.authorize(self, req)
             if req.protocol == "json":
                 limits.check(req.service, req.operation, req.params())
+            if any(getattr(layer, "locks_itself", False) for layer in layers):
+                # ec2messages: its long polls wait without the lock and take it for each look at the state.
+                return 200, _json_headers(), json.dumps(layers[0].handle(req), default=_json_default)
             with self.lock:
-                if service is not None:
-                    result = service.handle(req)
+                for layer in layers:
+                    result = layer.handle(req)
                     if result is not None:
                         return 200, _json_headers(), json.dumps(result, default=_json_default)
                 response = self.moto.forward(req)
