@@ -20,7 +20,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv collection-link unit emulator-tests integration lint sanity build test test-suites \
+.PHONY: help venv collection-link unit emulator-tests integration lint sanity build test \
         demo emulator emulator-stop changelog-lint clean fresh-start-test
 
 help:  ## list the targets
@@ -49,7 +49,7 @@ emulator-tests: venv  ## the emulated control plane's own test suite
 # mostly wait on agents and polls, so three workers on two cores about halve the wall time.
 INTEGRATION_JOBS ?= 3
 integration: venv collection-link  ## modules, playbooks, roles, reliability and the sandbox fleet against the emulator
-	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile $(PYTEST_ARGS)
+	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
 	$(VENV)/bin/ansible-lint
@@ -110,7 +110,7 @@ demo: venv collection-link  ## the main job in the local sandbox: enroll, update
 	$(MAKE) --no-print-directory sandbox-up N=$(N)
 	$(PYTHON) -m tests.sandbox.demo
 
-test-suites: unit lint sanity emulator-tests integration molecule fresh-start-test
+TEST_SUITES := unit lint sanity emulator-tests integration molecule fresh-start-test
 
 # A fresh machine's first start (no engine, no docker0, empty data root) in namespaces of its own, so
 # `make test` goes through it on every machine. Alone and last: beside other tests' hosts booting, their
@@ -118,11 +118,15 @@ test-suites: unit lint sanity emulator-tests integration molecule fresh-start-te
 fresh-start-test: venv collection-link docker-up  ## the sandbox's first start as on a fresh machine (in namespaces)
 	SANDBOX_FRESH_START=1 $(PYTEST) tests/integration/test_sandbox_fleet.py -q -k fresh_machine $(PYTEST_ARGS)
 
-# Every suite runs even when an earlier one fails (-k), and the sandbox is always torn down.
+# Every suite runs even when an earlier one fails, each says how long it took (CI has a time budget),
+# and the sandbox is always torn down.
 test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration, molecule (+ sandbox hosts)
 	$(MAKE) --no-print-directory docker-up report-prereqs
-	@status=0; $(MAKE) --no-print-directory -k test-suites || status=$$?; \
-	  $(MAKE) --no-print-directory sandbox-down; exit $$status
+	@status=0; failed=; for suite in $(TEST_SUITES); do start=$$SECONDS; \
+	  $(MAKE) --no-print-directory $$suite || { status=2; failed="$$failed $$suite"; }; \
+	  echo "make test: $$suite took $$((SECONDS - start)) s"; done; \
+	  $(MAKE) --no-print-directory sandbox-down; \
+	  echo "make test: $${failed:+FAILED:$$failed, }$$SECONDS s in all"; exit $$status
 
 clean:  ## remove build output (not the venv)
 	rm -rf $(BUILD)

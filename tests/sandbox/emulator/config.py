@@ -5,8 +5,10 @@ import dataclasses
 
 @dataclasses.dataclass
 class Config:
-    # Seconds without UpdateInstanceInformation before PingStatus turns ConnectionLost.
-    heartbeat_timeout: float = 300.0
+    # Seconds without UpdateInstanceInformation before PingStatus turns ConnectionLost. The agent's default
+    # HealthFrequencyMinutes is 5: allow two periods and a margin, or a host whose heartbeat is a second late
+    # under load flips to ConnectionLost between two pings.
+    heartbeat_timeout: float = 660.0
     # Seconds a container instance stays DRAINING before its service tasks are stopped and replaced.
     drain_delay: float = 5.0
     # Seconds after the last DiscoverPollEndpoint during which an instance reports agentConnected.
