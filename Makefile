@@ -21,7 +21,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv collection-link unit emulator-tests integration lint sanity build test test-suites \
-        demo emulator emulator-stop changelog-lint clean
+        demo emulator emulator-stop changelog-lint clean fresh-start-test
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -55,9 +55,18 @@ lint: venv collection-link  ## ansible-lint (production profile) and changelog f
 	$(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
 
-build: venv  ## build the collection tarball into .build/dist
+# Building needs ansible-galaxy only: a small venv of its own (ansible-core, requirements-build.txt),
+# never the test toolchain of .venv. Kept in .build/, so `make clean` removes it too.
+BUILD_VENV := $(BUILD)/build-venv
+
+$(BUILD_VENV)/.stamp: requirements-build.txt
+	test -x $(BUILD_VENV)/bin/python || python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet -r requirements-build.txt
+	touch $@
+
+build: $(BUILD_VENV)/.stamp  ## build the collection tarball into .build/dist (ansible-core only)
 	@mkdir -p $(BUILD)/dist
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/dist
+	$(BUILD_VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/dist
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>; we test what ships:
 # the built tarball, unpacked.
@@ -68,7 +77,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 $(ANSIBLE_TEST_GET_PIP): tools/ansible_test_get_pip.py
 	mkdir -p $(dir $@) && cp $< $@
 
-sanity: build $(ANSIBLE_TEST_GET_PIP)  ## ansible-test sanity on the built collection
+sanity: venv build $(ANSIBLE_TEST_GET_PIP)  ## ansible-test sanity on the built collection
 	rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere
 	tar -xzf $(BUILD)/dist/hybridfleet-ecs_anywhere-*.tar.gz -C $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere
 	@# ansible-test resolves dependencies only beside the collection under test: copy amazon.aws there.
@@ -101,7 +110,13 @@ demo: venv collection-link  ## the main job in the local sandbox: enroll, update
 	$(MAKE) --no-print-directory sandbox-up N=$(N)
 	$(PYTHON) -m tests.sandbox.demo
 
-test-suites: unit lint sanity emulator-tests integration molecule
+test-suites: unit lint sanity emulator-tests integration molecule fresh-start-test
+
+# A fresh machine's first start (no engine, no docker0, empty data root) in namespaces of its own, so
+# `make test` goes through it on every machine. Alone and last: beside other tests' hosts booting, their
+# boots failed (whether it is the cause is not settled), so nothing boots hosts after it.
+fresh-start-test: venv collection-link docker-up  ## the sandbox's first start as on a fresh machine (in namespaces)
+	SANDBOX_FRESH_START=1 $(PYTEST) tests/integration/test_sandbox_fleet.py -q -k fresh_machine $(PYTEST_ARGS)
 
 # Every suite runs even when an earlier one fails (-k), and the sandbox is always torn down.
 test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration, molecule (+ sandbox hosts)

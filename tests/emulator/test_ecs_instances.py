@@ -85,8 +85,9 @@ def test_list_with_query_language(ecs, container_instance):
     assert listed("attribute:site in [a, b] and attribute:ecs.os-type exists") == {a, b}
     assert listed("attribute:site not_in [a]") == {b, c}
     assert listed("runningTasksCount == 0") == {a, b, c}
-    for bad in ("attribute:site == a or attribute:site == b", "site == a", "attribute:site ~= a",
-                "attribute:site ==", "(attribute:site == a)"):
+    assert listed("attribute:site == a or attribute:site == b") == {a, b}
+    assert listed("(attribute:site == a)") == {a}
+    for bad in ("site == a", "attribute:site ~= a", "attribute:site =="):
         with pytest.raises(ecs.exceptions.InvalidParameterException):
             ecs.list_container_instances(cluster="edge", filter=bad)
 
@@ -191,6 +192,32 @@ def test_describe_clusters_counts(emulator, ecs):
     assert cluster["runningTasksCount"] == 0
     with pytest.raises(ecs.exceptions.ClusterContainsContainerInstancesException):
         ecs.delete_cluster(cluster="counted")
+
+
+def test_update_cluster_and_statistics_count_the_layers_instances_tasks_services(ecs, container_instance,
+                                                                                  task_definition):
+    for _ in range(3):
+        container_instance()
+    task_definition(cpu=256, memory=256)
+    ecs.create_service(cluster="edge", serviceName="web", taskDefinition="web", desiredCount=2, launchType="EXTERNAL")
+    expected = {"registeredContainerInstancesCount": 3, "runningTasksCount": 2, "pendingTasksCount": 0,
+                "activeServicesCount": 1}
+
+    def counts(cluster):
+        return {k: cluster[k] for k in expected}
+    insights = [{"name": "containerInsights", "value": "enabled"}]
+    assert counts(ecs.update_cluster(cluster="edge", settings=insights)["cluster"]) == expected
+    assert counts(ecs.update_cluster_settings(cluster="edge", settings=insights)["cluster"]) == expected
+    plain, with_statistics = (ecs.describe_clusters(clusters=["edge"], **kw)["clusters"][0]
+                              for kw in ({}, {"include": ["STATISTICS"]}))
+    assert counts(plain) == counts(with_statistics) == expected
+    assert "statistics" not in plain
+    statistics = {s["name"]: s["value"] for s in with_statistics["statistics"]}
+    documented = ("runningEC2TasksCount", "runningFargateTasksCount", "pendingEC2TasksCount",
+                  "pendingFargateTasksCount", "activeEC2ServiceCount", "activeFargateServiceCount",
+                  "drainingEC2ServiceCount", "drainingFargateServiceCount")
+    assert {statistics[name] for name in documented} == {"0"}
+    assert (statistics["runningExternalTasksCount"], statistics["activeExternalServiceCount"]) == ("2", "1")
 
 
 def test_regions_are_separate(emulator, container_instance):

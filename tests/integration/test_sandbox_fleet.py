@@ -7,13 +7,24 @@ The tests in this module run in order on one enrolled host (module-scoped fixtur
 operator's session; each asserts one observable outcome.
 """
 import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    agent_metadata, docker_engine, host_emulator, install_agents, install_docker, mirror, register_ssm,
-    sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config, write_ssm_config)
+    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, free_port, host_emulator, install_agents,
+    install_docker, mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until,
+    write_ecs_config, write_ssm_config)
+from tests.conftest import aws_env
+from tests.sandbox import settings
+from tests.sandbox.fleet import LOGIN_USER
 
 pytestmark = pytest.mark.hosts
 
@@ -259,8 +270,191 @@ def test_the_mirror_logged_each_download_with_its_bytes(host, mirror, sandbox_pa
     assert "<Code>NoSuchKey</Code>" in missing and missing.endswith(" 404")
 
 
+DEBIAN_RELEASE = "http://deb.debian.org/debian/dists/bookworm/Release"
+
+
+def curl(host, url, *options):
+    """(curl's exit code, HTTP status) for `url` fetched on `host`; no proxy unless the options say so."""
+    out = host.exec("curl -s -m 10 -o /dev/null -w '%%{http_code}' %s %s; echo \" $?\""
+                    % (" ".join(shlex.quote(o) for o in options), shlex.quote(url)), check=False).stdout.split()
+    return int(out[-1]), out[0] if len(out) > 1 else ""
+
+
+def test_a_proxied_host_gets_out_only_through_the_proxy(test_fleet, forward_proxy, host_emulator, mirror):
+    """On the proxied network the emulator, the mirror and the Debian archive answer only through the
+    proxy, which wants the password (with its `@` and `%`) and logs each request, plain or CONNECT."""
+    (proxied,) = test_fleet.up(1, "bookworm", network=forward_proxy.network)
+    emulator_url = host_emulator.host_url + "/_emulator/health"
+    mirror_url = mirror.host_url + "/_mirror/health"
+    assert "@" in forward_proxy.password and "%" in forward_proxy.password
+    entry = test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["hosts"][proxied.name]
+    assert (entry["ansible_host"], entry["sandbox_network"]) == (proxied.address, forward_proxy.network)
+    assert entry["sandbox_proxy_url"] == forward_proxy.plain_url
+    # Direct: refused by address (emulator, mirror, the archive's own address), and no outside DNS.
+    archive_ip = socket.gethostbyname("deb.debian.org")
+    for url, options in ((emulator_url, ()), (mirror_url, ()),
+                         (DEBIAN_RELEASE, ("--resolve", "deb.debian.org:80:%s" % archive_ip)), (DEBIAN_RELEASE, ())):
+        code, _ = curl(proxied, url, *options)
+        assert code != 0, "%s answered directly %s" % (url, options)
+    assert proxied.exec("getent hosts deb.debian.org", check=False).returncode != 0
+    # Through the proxy: nothing without the right password.
+    mark = forward_proxy.log_size()
+    assert curl(proxied, emulator_url, "-x", forward_proxy.plain_url) == (0, "407")
+    assert curl(proxied, emulator_url, "-x", forward_proxy.url.replace("%40", "%2540", 1)) == (0, "407")
+    for url in (emulator_url, mirror_url, DEBIAN_RELEASE):
+        assert curl(proxied, url, "-x", forward_proxy.url) == (0, "200"), url
+    # CONNECT, as a client reaching AWS's HTTPS endpoints through a proxy does.
+    assert curl(proxied, emulator_url, "-p", "-x", forward_proxy.url) == (0, "200")
+    # An AWS JSON call: the log names the API (SSM and ECS share the emulator's URL).
+    target = "AmazonSSM.DescribeInstanceInformation"
+    assert curl(proxied, host_emulator.host_url + "/", "-x", forward_proxy.url, "-H", "X-Amz-Target: " + target,
+                "-H", "Content-Type: application/x-amz-json-1.1", "-d", "{}")[0] == 0
+    # A call meant for the host's own loopback is not served from this machine's.
+    assert curl(proxied, "http://127.0.0.1:%s/_emulator/health" % host_emulator.url.rsplit(":", 1)[1],
+                "-x", forward_proxy.url)[1] == "403"
+    emulator_host = emulator_url.split("/")[2]
+
+    def logged():
+        seen = {(r["method"], r["url"], r["status"], r["user"]) for r in forward_proxy.requests(mark)}
+        wanted = {("GET", emulator_url, 200, forward_proxy.user), ("GET", mirror_url, 200, forward_proxy.user),
+                  ("GET", DEBIAN_RELEASE, 200, forward_proxy.user), ("CONNECT", emulator_host, 200, forward_proxy.user),
+                  ("GET", emulator_url, 407, "-")}
+        calls = {r["target"] for r in forward_proxy.requests(mark) if r["method"] == "POST"}
+        return wanted <= seen and target in calls and seen
+    seen = wait_until("the proxy's log to show each request", logged, timeout=30)
+    assert all(client == proxied.address for client in {r["client"] for r in forward_proxy.requests(mark)}), seen
+    for log in (forward_proxy.access_log, forward_proxy.cache_log):
+        assert forward_proxy.password not in log.read_text()
+
+
+def test_make_targets_bring_proxied_hosts_up_and_down(tmp_path):
+    """`make hosts-up NETWORK=proxied` starts the proxy first; proxy-down waits for the hosts; sandbox-down
+    removes hosts, proxy, guard and network. A sandbox of its own (SANDBOX, FLEET, PROXY_PORT)."""
+    from tests.sandbox.proxy.network import ProxiedNetwork
+    fleet = "mkpx%d" % os.getpid()
+    variables = ["SANDBOX=%s" % (tmp_path / "sandbox"), "FLEET=%s" % fleet, "PROXY_PORT=%d" % free_port()]
+
+    def make(*args):
+        proc = subprocess.run(["make", "--no-print-directory"] + list(args) + variables, cwd=settings.REPO,
+                              capture_output=True, text=True, timeout=600)
+        return proc.returncode, proc.stdout + proc.stderr
+    network = ProxiedNetwork("hf-%s-proxied" % fleet)
+    try:
+        code, out = make("hosts-up", "N=1", "NETWORK=proxied")
+        assert code == 0 and "proxy: squid at http://%s:" % network.gateway in out, out[-3000:]
+        assert network.attached() == ["hf-%s-1" % fleet] and network.guarded()
+        code, out = make("proxy-status")
+        assert "guard on, hosts: hf-%s-1" % fleet in out, out
+        code, out = make("proxy-down")
+        assert code != 0 and "make hosts-down first" in out, out
+    finally:
+        code, out = make("sandbox-down")
+    assert code == 0, out[-3000:]
+    assert not network.exists() and not network.guarded()
+    assert not processes_mentioning(str(tmp_path / "sandbox"))
+    assert not processes_mentioning("hybridfleet-proxy-" + network.name)
+
+
+HOSTS_DIR = settings.REPO / "tests" / "sandbox" / "hosts"
+
+
+def processes_mentioning(text):
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+# Alone, as `make test` runs it (its last step, make fresh-start-test): in runs beside it other tests'
+# hosts hung or exited at boot (2 runs of 2; none in the run without it; the cause is not settled).
+@pytest.mark.skipif(not os.environ.get("SANDBOX_FRESH_START"),
+                    reason="the fresh-machine start runs alone: make fresh-start-test (part of make test)")
+def test_a_fresh_machine_starts_its_engine_builds_the_image_and_hosts_reach_it(tmp_path):
+    """The first start as on a fresh machine: no engine, no docker0, an empty data root, no image.
+    The root tarball is this checkout's (debootstrapped here when it has none), then, in
+    network and mount namespaces of its own (the machine's engine and docker0 are never touched),
+    engine.sh starts dockerd, which creates docker0 itself; the address hosts use is derived from it; the
+    image is imported into the empty engine; a host boots and reaches the emulator and the mirror."""
+    fresh = tmp_path / "sandbox"
+    env = dict(os.environ, SANDBOX_DIR=str(fresh))
+    # The root this checkout built already, if any (a fresh clone has none and debootstraps it here):
+    # debootstrap is minutes of disk and CPU that slow every other test's hosts on a shared machine.
+    built = [path for path in (settings.STATE / "images").glob("bookworm-*.tar")] if settings.STATE.exists() else []
+    (fresh / "images").mkdir(parents=True)
+    for tarball in built:
+        shutil.copy(tarball, fresh / "images" / tarball.name)
+    made = subprocess.run([str(HOSTS_DIR / "build-image.sh"), "bookworm"], env=dict(env, TARBALL_ONLY="1"),
+                          capture_output=True, text=True, timeout=1500)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert Path(made.stdout.strip().splitlines()[-1]).parent == fresh / "images"
+    started = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "--fork",
+                              str(HOSTS_DIR / "fresh-start.sh")], env=env, capture_output=True, text=True,
+                             timeout=900)
+    out = started.stdout + started.stderr
+    assert started.returncode == 0 and "fresh-start: OK:" in out, out[-5000:]
+    assert "engine: starting dockerd (data root %s/docker" % fresh in out
+    assert "docker import hybridfleet-sandbox-host:bookworm-" in out
+    wait_until("nothing of the fresh engine left running", lambda: not processes_mentioning(str(fresh)), timeout=30)
+
+
+# (inventory login user, become) -> who the command ran as.
+EXPECTED_LOGINS = {("root", False): "root", ("root", True): "root", (LOGIN_USER, False): LOGIN_USER,
+                   (LOGIN_USER, True): "root"}
+
+
+def logins(fleet, host, tmp_path):
+    """Who Ansible is on `host` through the fleet's inventory for each login user, without and with become."""
+    seen = {}
+    for user in ("root", LOGIN_USER):
+        inventory = tmp_path / ("inventory-%s.yml" % user)
+        inventory.write_text(yaml.safe_dump(fleet.inventory(user)))
+        for become in (False, True):
+            result = ansible_ad_hoc(inventory, host.name, "command", "id -un", become=become)[host.name]
+            assert "| rc=0 |" in result, result
+            seen[(user, become)] = result.rsplit(" ", 1)[-1]
+    return seen
+
+
+def test_the_inventory_logs_in_as_root_or_the_unprivileged_user(test_fleet, host, tmp_path):
+    """root stays the default; the `ops` inventory logs in unprivileged and is root only through sudo."""
+    assert test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["vars"]["ansible_user"] == "root"
+    assert logins(test_fleet, host, tmp_path) == EXPECTED_LOGINS
+
+
+def test_a_non_root_controller_reaches_hosts_and_aws_but_cannot_become_on_itself(nonroot_controller, test_fleet,
+                                                                                  host, host_emulator, aws):
+    """The operator's laptop: ansible as a user with no sudo rights logs in to hosts as ops with its own copy
+    of the key and escalates there; AWS calls from the controller work; `become` on the controller fails."""
+    user = nonroot_controller
+    env = user.env(aws_env(host_emulator.url))
+    assert user.run(["id", "-u"]).stdout.strip() == str(user.uid) != "0"
+    assert user.run(["id", "-Gn"]).stdout.split() == [user.name]
+    sudo = user.run(["sudo", "-n", "true"])
+    assert sudo.returncode != 0 and "password is required" in sudo.stderr, sudo.stderr
+    # The implicit localhost, as the playbooks' delegate_to: localhost tasks use it.
+    local = (user.write("no-hosts.yml", "all: {}\n"), "localhost", "command", "id -un")
+    assert ansible_ad_hoc(*local, env=env, run_as=user)["localhost"].endswith(" " + user.name)
+    refused = ansible_ad_hoc(*local, become=True, env=env, run_as=user)["localhost"]
+    assert "FAILED" in refused and "sudo" in refused.lower(), refused
+    # Its own key copy and the hosts' unprivileged login; escalation happens on the host.
+    inventory = user.inventory(test_fleet.inventory(LOGIN_USER))
+    assert user.run(["test", "-r", str(inventory)]).returncode == 0
+    assert ansible_ad_hoc(inventory, host.name, "command", "id -un", env=env, run_as=user)[host.name].endswith(
+        " " + LOGIN_USER)
+    assert ansible_ad_hoc(inventory, host.name, "command", "id -un", become=True, env=env,
+                          run_as=user)[host.name].endswith(" root")
+    # The collection and the emulator, from the user's own environment only.
+    found = ansible_ad_hoc(local[0], "localhost", "hybridfleet.ecs_anywhere.ecs_cluster",
+                           "name=hybrid-cluster state=present", env=env, run_as=user)["localhost"]
+    assert "SUCCESS" in found and "hybrid-cluster" in found, found
+
+
 @pytest.mark.vm
-def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror):
+def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror, tmp_path):
     """KIND=vm: Debian's own kernel under QEMU, unlike the containers that share this machine's."""
     markexpr = request.config.getoption("-m") or ""
     if "vm" not in markexpr or "not vm" in markexpr:
@@ -272,6 +466,8 @@ def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_f
     assert vm.exec("cat /sys/module/apparmor/parameters/enabled").stdout.strip() == "Y"
     assert vm.exec("systemctl is-system-running --wait", check=False).stdout.strip() in ("running", "degraded")
     assert vm.exec("hostname").stdout.strip() == vm.name
+    # The same unprivileged login user with the fleet key and sudo as the container hosts.
+    assert logins(test_fleet, vm, tmp_path) == EXPECTED_LOGINS
     # Same inventory format; the VM sees this machine (emulator, mirror) at QEMU's 10.0.2.2.
     entry = test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["hosts"][vm.name]
     assert (entry["ansible_host"], entry["ansible_port"]) == ("127.0.0.1", vm.port)

@@ -58,6 +58,7 @@ stage() {
             install -D -m 755 "$HERE/ssm/amazon-ssm-agent" "$dir/usr/bin/amazon-ssm-agent"
             sed -i "s/@VERSION@/$version/" "$dir/usr/bin/amazon-ssm-agent"
             install -D -m 644 "$HERE/common/awsjson.py" "$dir/usr/lib/amazon-ssm-agent/awsjson.py"
+            install -D -m 644 "$HERE/ssm/runcommand.py" "$dir/usr/lib/amazon-ssm-agent/runcommand.py"
             install -D -m 644 "$HERE/ssm/amazon-ssm-agent.json.template" \
                 "$dir/etc/amazon/ssm/amazon-ssm-agent.json.template"
             install -m 644 "$HERE/ssm/amazon-ssm-agent.service" "$dir/lib/systemd/system/"

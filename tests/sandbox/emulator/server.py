@@ -3,20 +3,23 @@ plus the threaded listeners."""
 import http
 import json
 import logging
+import socket
 import threading
 import time
 
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from . import admin
+from . import admin, iam_enforce, limits
 from .config import Config
+from .ec2messages import Ec2Messages
 from .ecs import EcsService
 from .errors import AwsError, json_error, query_error, request_id
 from .faults import Faults
 from .moto_bridge import MotoBridge, PassThrough
 from .request import AwsRequest
 from .ssm import SsmService
+from .ssm_commands import RunCommand
 from .stats import Stats
 
 log = logging.getLogger("emulator")
@@ -42,13 +45,17 @@ class Emulator:
         self.moto = MotoBridge()
         self.ssm = SsmService(self)
         self.ecs = EcsService(self)
-        self.services = {"ssm": self.ssm, "ecs": self.ecs}
+        self.commands = RunCommand(self)
+        self.ec2messages = Ec2Messages(self, self.commands)
+        # Per service, the layers asked in turn; the first that answers (not None) wins, else moto serves the call.
+        self.services = {"ssm": (self.commands, self.ssm), "ecs": (self.ecs,), "ec2messages": (self.ec2messages,)}
 
     def reset(self):
         with self.lock:
             self.moto.reset()
             self.ssm.reset()
             self.ecs.reset()
+            self.commands.reset()
             self.config = self.startup_config.copy()
             self.faults.configure({})
             self.stats.reset()
@@ -59,7 +66,17 @@ class Emulator:
         if path.startswith("/_emulator"):
             status, headers, body = admin.handle(self, environ)
         else:
-            status, headers, body = self.handle_aws(environ)
+            try:
+                status, headers, body = self.handle_aws(environ)
+            except LostResponse:
+                # The operation ran; the client gets no answer at all and retries as on a dropped connection.
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                raise ConnectionAbortedError("response dropped by the lose_response fault") from None
         if isinstance(body, str):
             body = body.encode()
         # moto may send its own (possibly lower-case) Content-Length; the body is final here, so ours wins.
@@ -83,11 +100,33 @@ class Emulator:
         if faulted and self.faults.should_throttle():
             return self._error(req, AwsError("ThrottlingException" if req.protocol == "json" else "Throttling",
                                              "Rate exceeded"))
-        service = self.services.get(req.service)
+        response = self.perform(req)
+        if faulted:
+            lost = self.faults.take_lost_response(req.stats_name)
+            if lost is not None:
+                log.info("%s [%s] performed; its response is %s (lose_response fault)", req.stats_name, req.region,
+                         "held %.1f s" % lost if lost else "dropped")
+                if not lost:
+                    raise LostResponse()
+                time.sleep(lost)  # outside the lock; by now the client has given up on this answer
+        return response
+
+    def perform(self, req):
+        """Run one AWS call: IAM (when enforced), limits, then the project layer or moto; every failure answered as
+        AWS would."""
+        layers = self.services.get(req.service, ())
         try:
             with self.lock:
-                if service is not None:
-                    result = service.handle(req)
+                if self.config.enforce_iam:
+                    iam_enforce.authorize(self, req)
+            if req.protocol == "json":
+                limits.check(req.service, req.operation, req.params())
+            if any(getattr(layer, "locks_itself", False) for layer in layers):
+                # ec2messages: its long polls wait without the lock and take it for each look at the state.
+                return 200, _json_headers(), json.dumps(layers[0].handle(req), default=_json_default)
+            with self.lock:
+                for layer in layers:
+                    result = layer.handle(req)
                     if result is not None:
                         return 200, _json_headers(), json.dumps(result, default=_json_default)
                 response = self.moto.forward(req)
@@ -112,6 +151,10 @@ class Emulator:
         if req.protocol == "json":
             return json_error(err)
         return query_error(err)
+
+
+class LostResponse(Exception):
+    """The lose_response fault: the call was performed and its connection is to be dropped unanswered."""
 
 
 def _json_headers():

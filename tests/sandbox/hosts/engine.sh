@@ -44,10 +44,32 @@ install_missing() {
 
 engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
 
+# Every host runs systemd, and each systemd, journald and dbus holds inotify instances; all of them count
+# against root's fs.inotify.max_user_instances (128 on Debian). A dozen hosts (three test workers plus
+# molecule) exhaust it, and the next host's systemd dies at boot (exit 255, no output). Raise it.
+INOTIFY_INSTANCES=1024
+raise_inotify_limit() {
+    local now; now="$(sysctl -n fs.inotify.max_user_instances 2>/dev/null || echo 0)"
+    if [ "$now" -lt "$INOTIFY_INSTANCES" ]; then
+        log "raising fs.inotify.max_user_instances from $now to $INOTIFY_INSTANCES (systemd hosts need them)"
+        sysctl -qw fs.inotify.max_user_instances="$INOTIFY_INSTANCES"
+    fi
+}
+
 start() {
     install_missing
+    raise_inotify_limit
     if engine_answers; then
         log "a Docker engine is already running; reusing it"
+        return 0
+    fi
+    # Parallel callers (pytest workers, molecule scenarios) on a machine with no engine yet: one starts
+    # it, the others wait here and then reuse it (two would fight over docker0 and the data root).
+    mkdir -p "$STATE"
+    exec 8>"$STATE/engine.lock"
+    flock 8
+    if engine_answers; then
+        log "a Docker engine was started meanwhile; reusing it"
         return 0
     fi
     mkdir -p "$STATE/docker"
@@ -61,7 +83,8 @@ start() {
     log "starting dockerd (data root $STATE/docker, log $LOG)"
     # containerd is started by dockerd itself when no system containerd runs. The exec root stays
     # at its default (/var/run/docker): unix socket paths under a deep work tree can exceed 108 bytes.
-    setsid dockerd --data-root "$STATE/docker" --pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null &
+    # 8>&-: dockerd must not inherit the lock, or callers waiting for it would wait for good.
+    setsid dockerd --data-root "$STATE/docker" --pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null 8>&- &
     for _ in $(seq 1 120); do
         engine_answers && { log "dockerd up (pid $(cat "$PIDFILE"))"; return 0; }
         sleep 0.5
