@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the collection accepts as a region, a proxy URL, a no_proxy list or a one-line value.
+"""What the collection accepts as a region, a proxy URL, a no_proxy list, a one-line value or a good signature.
 
 One definition, used by the test plugins (roles and playbooks: `x is hybridfleet.ecs_anywhere.aws_region`)
 and by the modules (through module_utils), so the three can never disagree again about which region
@@ -52,3 +52,58 @@ def is_no_proxy_list(value):
         return False
     entries = [entry.strip() for entry in value.split(",")]
     return value.strip() == "" or all(_NO_PROXY_ENTRY.match(entry) for entry in entries if entry)
+
+
+def is_single_line_values(value):
+    """True when every string in a nested structure (dict keys and values, list items) is one line.
+
+    For dicts rendered into files (daemon.json, amazon-ssm-agent.json, ecs.config): numbers, booleans and
+    None pass; a string with a control character anywhere fails.
+    """
+    if isinstance(value, str):
+        return is_single_line(value)
+    if isinstance(value, dict):
+        return all(is_single_line_values(k) and is_single_line_values(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(is_single_line_values(item) for item in value)
+    return value is None or isinstance(value, (bool, int, float))
+
+
+# gpg --status-fd keywords that make a verification unacceptable even when gpg also printed VALIDSIG (and
+# exited 0): gpg accepts signatures by expired or revoked keys with a warning only.
+SIGNATURE_REFUSALS = ("BADSIG", "ERRSIG", "NO_PUBKEY", "EXPSIG", "EXPKEYSIG", "REVKEYSIG", "KEYEXPIRED", "KEYREVOKED")
+
+
+def _status_records(status):
+    lines = status if isinstance(status, (list, tuple)) else str(status or "").splitlines()
+    for line in lines:
+        parts = str(line).split()
+        if len(parts) >= 2 and parts[0] == "[GNUPG:]":
+            yield parts[1], parts[2:]
+
+
+def _fingerprint(value):
+    return str(value).replace(" ", "").upper()
+
+
+def is_pinned_signature(status, fingerprints):
+    """True when gpg's --status-fd output shows only good signatures whose primary key is pinned.
+
+    Every VALIDSIG line must name (in its primary-key field, or its own when that is absent) one of
+    `fingerprints`, there must be at least one, and none of SIGNATURE_REFUSALS may appear: a revoked or
+    expired key, an expired or bad signature, or a signer that is not in the keyring fail.
+    """
+    if isinstance(fingerprints, str):
+        fingerprints = [fingerprints]
+    if not isinstance(fingerprints, (list, tuple)):
+        return False
+    pinned = {_fingerprint(f) for f in fingerprints}
+    primaries = []
+    for keyword, args in _status_records(status):
+        if keyword in SIGNATURE_REFUSALS:
+            return False
+        if keyword == "VALIDSIG":
+            if not args:
+                return False
+            primaries.append(_fingerprint(args[9] if len(args) >= 10 else args[0]))
+    return bool(primaries) and all(primary in pinned for primary in primaries)

@@ -1,11 +1,16 @@
 """The roles on real sandbox hosts, for what molecule's happy path does not show: a tampered
-package fails closed, a wrong activation code fails clearly and leaves no registration, a
-changed cluster re-registers and reports the old container instance ARN, and the optional ECS
-Exec dependencies are installed where the agent reads them, refused when tampered with, kept
-when the role runs twice in one play, and removed with the agent.
+package fails closed, a wrong activation code fails clearly and leaves no registration, a host
+enrolled in another cluster is refused unless the move is allowed (then it re-registers and reports
+the old container instance ARN), the optional ECS Exec dependencies are installed where the agent
+reads them, refused when tampered with, kept when the role runs twice in one play, and removed with
+the agent. A fresh install starts each agent once and a re-run changes and restarts nothing (`latest`
+never upgrades an installed agent); a Docker restart under a running ECS agent is refused unless
+allowed; an older ECS agent pin is left alone unless the rollback is allowed; proxy credentials reach
+the agents exactly and no unprivileged user can read them.
 
 Each test runs ansible-playbook with the roles against a fleet of its own (tests/sandbox,
-`sandbox_fixtures`), an emulator and the package mirror reachable from the hosts.
+`sandbox_fixtures`), an emulator and the package mirror reachable from the hosts, logging in as the
+hosts' unprivileged user with no become in the inventory or the play: the roles escalate themselves.
 """
 import json
 import os
@@ -21,7 +26,7 @@ from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
     docker_engine, host_emulator, mirror, sandbox_packages, test_fleet)
 from tests.conftest import COLLECTIONS_ROOT, aws_env
 from tests.sandbox import settings
-from tests.sandbox.fleet import ssh_key
+from tests.sandbox.fleet import LOGIN_USER, ssh_key
 
 pytestmark = pytest.mark.hosts
 
@@ -29,6 +34,7 @@ ANSIBLE_PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 ROLE_ARN = "ecsAnywhereRole"
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
                                                  "Action": "sts:AssumeRole"}]}
+UNITS = ("docker", "amazon-ssm-agent", "ecs")
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +54,15 @@ def _port(url):
 
 
 class Roles:
-    """ansible-playbook with the collection's roles against one sandbox host."""
+    """ansible-playbook with the collection's roles against one sandbox host, logged in as the unprivileged
+    LOGIN_USER without any become in the inventory or the play (as an operator's inventory)."""
 
     def __init__(self, host, emulator, mirror_proc, tmp_path):
         self.host, self.emulator, self.tmp = host, emulator, tmp_path
         group_vars = settings.role_vars(host_side_address=docker_engine_gateway(mirror_proc),
                                         emulator_port=_port(emulator.url), mirror_port=_port(mirror_proc.host_url))
         group_vars.update({
-            "ansible_user": "root",
+            "ansible_user": LOGIN_USER,
             "ansible_ssh_private_key_file": str(ssh_key()),
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
             "ansible_python_interpreter": "/usr/bin/python3",
@@ -64,11 +71,11 @@ class Roles:
         self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {host.name: {"ansible_host": host.address}},
                                                           "vars": group_vars}}))
 
-    def run(self, roles, extra_vars=None, name="play", tasks=None, check=False):
+    def run(self, roles, extra_vars=None, name="play", tasks=None, check=False, options=()):
         """Apply `roles` (or run `tasks` instead, e.g. include_role twice); returns rc, output, facts."""
         out_file = self.tmp / (name + "-facts.json")
         play = [{
-            "name": "Roles", "hosts": "all", "gather_facts": True, "become": True,
+            "name": "Roles", "hosts": "all", "gather_facts": True,
             "vars": dict(extra_vars or {}),
             **({"tasks": tasks} if tasks is not None else
                {"roles": [{"role": "hybridfleet.ecs_anywhere." + r} for r in roles]}),
@@ -87,14 +94,34 @@ class Roles:
         env = dict(os.environ, **aws_env(self.emulator.url))
         env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_HOST_KEY_CHECKING="False",
                    ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_ROOT))
-        proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(self.inventory), str(playbook)] + (["--check"] if check else []),
-                              env=env, capture_output=True, text=True, timeout=900)
+        if out_file.exists():
+            out_file.unlink()
+        proc = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(self.inventory), str(playbook)] + (["--check"] if check else [])
+                              + list(options), env=env, capture_output=True, text=True, timeout=1500)
         facts = json.loads(out_file.read_text()) if out_file.exists() else None
         return proc.returncode, proc.stdout + proc.stderr, facts
 
 
 def docker_engine_gateway(mirror_proc):
     return mirror_proc.host_url.split("//", 1)[1].rsplit(":", 1)[0]
+
+
+def units(host, names=UNITS):
+    """Each unit's main PID and when it last started: equal before and after means it was not restarted."""
+    out = host.exec("for u in %s; do echo $u $(systemctl show -p MainPID --value $u) "
+                    "$(systemctl show -p ExecMainStartTimestampMonotonic --value $u); done" % " ".join(names)).stdout
+    return {line.split()[0]: tuple(line.split()[1:]) for line in out.splitlines()}
+
+
+def changed_tasks(out):
+    """The roles' tasks ansible reported as changed (the test's own fact dump aside)."""
+    lines, task, found = out.splitlines(), None, []
+    for line in lines:
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.split(" ***")[0]
+        elif line.startswith("changed: ") and task and task != "TASK [Dump the facts the roles set]":
+            found.append(task)
+    return found
 
 
 def test_tampered_package_fails_closed(hosts, host_emulator, mirror, sandbox_packages, tmp_path):
@@ -150,7 +177,9 @@ def test_wrong_activation_code_fails_clearly(hosts, aws, host_emulator, mirror, 
     assert host.exec("systemctl is-active amazon-ssm-agent", check=False).stdout.strip() != "active"
 
 
-def test_cluster_change_registers_anew_and_reports_old_arn(hosts, aws, host_emulator, mirror, tmp_path):
+def test_cluster_change_refused_then_allowed(hosts, aws, host_emulator, mirror, tmp_path):
+    """A host enrolled in roles-a, run with roles-b: refused (both clusters and the variable named, nothing
+    changed); with ecs_agent_allow_cluster_change it registers anew in roles-b and reports the old ARN."""
     host = hosts[2]
     ssm, ecs = aws
     for cluster in ("roles-a", "roles-b"):
@@ -164,10 +193,22 @@ def test_cluster_change_registers_anew_and_reports_old_arn(hosts, aws, host_emul
     assert rc == 0, out
     assert first["arn"] and first["previous_arn"] == "" and first["mi"].startswith("mi-")
 
-    rc, out, second = roles.run(["docker_engine", "ssm_agent", "ecs_agent"], dict(base, ecs_agent_cluster="roles-b"),
-                                name="second")
+    # Without ecs_agent_allow_cluster_change the host is refused before anything changes.
+    before = units(host)
+    rc, out, refused = roles.run(["docker_engine", "ssm_agent", "ecs_agent"], dict(base, ecs_agent_cluster="roles-b"),
+                                 name="refused")
+    assert rc != 0, out
+    text = " ".join(out.split())
+    assert "%s is enrolled in ECS cluster roles-a, not roles-b (ecs_agent_cluster)" % host.name in text, out[-3000:]
+    assert "set ecs_agent_allow_cluster_change: true to move it" in text and "Nothing was changed" in text
+    assert units(host) == before
+    assert "ECS_CLUSTER=roles-a" in host.exec("cat /etc/ecs/ecs.config").stdout
+    assert ecs.list_container_instances(cluster="roles-b")["containerInstanceArns"] == []
+
+    rc, out, second = roles.run(["docker_engine", "ssm_agent", "ecs_agent"],
+                                dict(base, ecs_agent_cluster="roles-b", ecs_agent_allow_cluster_change=True), name="second")
     assert rc == 0, out
-    assert "moves from cluster roles-a to\nroles-b" in out or "moves from cluster roles-a to roles-b" in out
+    assert "moves from cluster roles-a to roles-b (ecs_agent_allow_cluster_change)" in " ".join(out.split())
     assert second["previous_arn"] == first["arn"]
     assert second["arn"] != first["arn"] and "roles-b" not in first["arn"]
     assert second["mi"] == first["mi"]  # same managed instance; only the ECS side moved
@@ -197,7 +238,7 @@ def _enrolled(host):
     """hosts[2] is enrolled (cluster roles-b) by the cluster-change test above; say so if it is not."""
     cluster = host.exec("sed -n 's/^ECS_CLUSTER=//p' /etc/ecs/ecs.config", check=False).stdout.strip()
     if cluster != "roles-b":
-        pytest.fail("%s is not enrolled in roles-b: test_cluster_change_registers_anew_and_reports_old_arn "
+        pytest.fail("%s is not enrolled in roles-b: test_cluster_change_refused_then_allowed "
                     "must run (and pass) first in this module" % host.name)
     return cluster
 
@@ -225,7 +266,7 @@ def test_ecs_exec_installed_and_pin_kept_when_role_included_twice(hosts, aws, ho
     assert "amazon-ssm-agent-binaries.tar.gz: good signature by a pinned key" in first
     assert "RUNNING HANDLER [hybridfleet.ecs_anywhere.ecs_agent : Restart ecs]" in first
     # The second inclusion kept the user's pin (not the running version "1.105.1") and changed nothing.
-    assert "amazon-ecs-init-%s.amd64.deb" % pin in second
+    assert "amazon-ecs-init %s is installed on %s, pin %s: nothing to do." % (pin, host.name, pin) in " ".join(second.split())
     assert "\nchanged: " not in second and "Restart ecs" not in second, second
     assert facts["version"] == pin.rsplit("-", 1)[0]
 
@@ -301,3 +342,184 @@ def test_ecs_agent_absent_removes_exec_dependencies(hosts, host_emulator, mirror
     assert host.exec("test -e %s" % EXEC_DIR, check=False).returncode != 0
     assert host.exec("test -e /var/lib/ecs", check=False).returncode != 0
     assert host.exec("dpkg-query -W amazon-ecs-init", check=False).returncode != 0
+
+
+# --- disturbance: a fresh install starts each agent once, a re-run changes and restarts nothing -------------------
+STARTS = "/var/tmp/hf-test-starts-"
+START_COUNTER = "[Service]\nExecStartPost=/bin/sh -c 'date +%%s.%%N >> " + STARTS + "%N'\n"
+
+
+def count_starts(host):
+    """How often each unit started since the counter was installed (a test drop-in, not the roles')."""
+    out = host.exec("for u in %s; do echo $u $(cat %s$u 2>/dev/null | wc -l); done" % (" ".join(UNITS), STARTS)).stdout
+    return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()}
+
+
+@pytest.fixture(scope="module")
+def agent_versions(sandbox_packages):
+    from tests.sandbox.mirror.layout import versions
+    ssm = versions(sandbox_packages, "amazon-ssm-agent", "amd64", "deb")
+    ecs = versions(sandbox_packages, "amazon-ecs-init", "amd64", "deb")
+    assert len(ssm) >= 2 and len(ecs) >= 2, "the sandbox builds two versions of each agent"
+    return {"ssm": ssm, "ecs": ecs}
+
+
+def test_fresh_install_starts_each_agent_once_and_a_rerun_disturbs_nothing(hosts, aws, host_emulator, mirror,
+                                                                          agent_versions, tmp_path):
+    """On a fresh host (hosts[0]: the tests above left nothing there) the three roles start docker and ecs once
+    each, and the SSM agent once after registering it (its package starts it once before, unregistered). A
+    re-run with ssm_agent_version latest, newer than the agent installed, reports no change, upgrades
+    nothing and restarts nothing: the units keep their PIDs and start times."""
+    host, (ssm, ecs) = hosts[0], aws
+    assert host.exec("dpkg-query -W amazon-ssm-agent amazon-ecs-init docker.io", check=False).returncode != 0
+    ecs.create_cluster(clusterName="roles-fresh")
+    act = ssm.create_activation(IamRole=ROLE_ARN, RegistrationLimit=1)
+    for unit in UNITS:
+        host.exec("install -d /etc/systemd/system/%s.service.d && cat > /etc/systemd/system/%s.service.d/zz-test-starts.conf"
+                  % (unit, unit), input=START_COUNTER)
+    host.exec("systemctl daemon-reload")
+    older_ssm = agent_versions["ssm"][0]
+    base = {"ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": act["ActivationCode"],
+            "ecs_agent_cluster": "roles-fresh", "ecs_agent_register_timeout": 240}
+    roles = Roles(host, host_emulator, mirror, tmp_path)
+    rc, out, first = roles.run(["docker_engine", "ssm_agent", "ecs_agent"], dict(base, ssm_agent_version=older_ssm),
+                               name="fresh")
+    assert rc == 0, out
+    assert first["arn"] and first["mi"].startswith("mi-")
+    assert count_starts(host) == {"docker": 1, "amazon-ssm-agent": 2, "ecs": 1}, out[-4000:]
+    assert "RUNNING HANDLER" not in out or "changed: " not in out.split("RUNNING HANDLER")[1].split("TASK [")[0], out
+
+    before = units(host)
+    rc, out, again = roles.run(["docker_engine", "ssm_agent", "ecs_agent"], base, name="again")  # ssm_agent_version: latest
+    assert rc == 0, out
+    assert changed_tasks(out) == []
+    assert units(host) == before
+    assert count_starts(host) == {"docker": 1, "amazon-ssm-agent": 2, "ecs": 1}
+    assert host.exec("dpkg-query -W -f '${Version}' amazon-ssm-agent").stdout.strip() == older_ssm
+    text = " ".join(out.split())
+    assert "amazon-ssm-agent %s is installed on %s and ssm_agent_upgrade_installed is false: it is left as it is" % (
+        older_ssm, host.name) in text
+    assert "amazon-ssm-agent.deb" not in " ".join(l for l in out.splitlines() if "Download" in l or "http" in l)  # fetched nothing
+    assert again["arn"] == first["arn"] and again["mi"] == first["mi"]
+    host.exec("rm -f /etc/systemd/system/*.service.d/zz-test-starts.conf && systemctl daemon-reload")
+
+
+def test_docker_restart_refused_under_a_running_ecs_agent(hosts, host_emulator, mirror, tmp_path):
+    """hosts[0] runs the ECS agent: a daemon.json change (it restarts dockerd, stopping every container) is
+    refused before anything changes, naming the command to proceed; allowed, Docker restarts once, and the
+    same settings again restart nothing."""
+    host = hosts[0]
+    assert host.exec("systemctl is-active ecs", check=False).stdout.strip() == "active", "needs the fresh-install test"
+    roles = Roles(host, host_emulator, mirror, tmp_path)
+    change = {"docker_engine_daemon_config": {"log-level": "warn"}, "docker_engine_verify_run_container": False}
+    before = units(host)
+    rc, out, dummy = roles.run(["docker_engine"], change, name="refused")
+    assert rc != 0, out
+    text = " ".join(out.split())
+    assert "Applying docker_engine_daemon_config on %s restarts dockerd, which stops every container there" % host.name in text
+    assert "-e docker_engine_allow_restart=true" in text and "Nothing was changed" in text
+    assert units(host) == before
+    assert host.exec("test -e /etc/docker/daemon.json", check=False).returncode != 0
+
+    rc, out, dummy = roles.run(["docker_engine"], dict(change, docker_engine_allow_restart=True), name="allowed")
+    assert rc == 0, out
+    assert units(host, ["docker"]) != {"docker": before["docker"]}
+    assert json.loads(host.exec("cat /etc/docker/daemon.json").stdout) == {"log-level": "warn"}
+    restarted = units(host, ["docker"])
+    rc, out, dummy = roles.run(["docker_engine"], dict(change, docker_engine_allow_restart=True), name="same")
+    assert rc == 0 and changed_tasks(out) == [], out
+    assert units(host, ["docker"]) == restarted
+
+
+def test_older_pin_left_alone_unless_the_rollback_is_allowed(hosts, host_emulator, mirror, agent_versions, tmp_path):
+    """hosts[0] runs the newest ECS agent. Pinning the older one leaves it (the run passes and says so; nothing
+    restarts); with ecs_agent_allow_downgrade it is installed and the agent restarts on it. The SSM agent is
+    replaced only when asked (ssm_agent_upgrade_installed)."""
+    host = hosts[0]
+    older, newer = agent_versions["ecs"][0], agent_versions["ecs"][-1]
+    assert host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout.strip() == newer
+    roles = Roles(host, host_emulator, mirror, tmp_path)
+    pin = {"ecs_agent_cluster": "roles-fresh", "ecs_agent_version": older, "ecs_agent_register_timeout": 240}
+    before = units(host)
+    rc, out, kept = roles.run(["ecs_agent"], pin, name="kept")
+    assert rc == 0, out
+    assert "amazon-ecs-init %s is installed on %s, pin %s: the installed agent is newer than the pin and is left as it is. " \
+           "Set ecs_agent_allow_downgrade: true" % (newer, host.name, older) in " ".join(out.split())
+    assert changed_tasks(out) == []
+    assert units(host) == before
+    assert host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout.strip() == newer
+
+    rc, out, rolled = roles.run(["ecs_agent"], dict(pin, ecs_agent_allow_downgrade=True), name="rollback")
+    assert rc == 0, out
+    assert host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout.strip() == older
+    assert rolled["version"] == older.rsplit("-", 1)[0]  # the agent restarted on the older package
+    assert rolled["arn"] == kept["arn"]  # same container instance
+    assert units(host, ["ecs"]) != {"ecs": before["ecs"]}
+
+    latest_ssm = agent_versions["ssm"][-1]
+    rc, out, dummy = roles.run(["ssm_agent"], {"ssm_agent_upgrade_installed": True}, name="ssm-upgrade")
+    assert rc == 0, out
+    assert host.exec("dpkg-query -W -f '${Version}' amazon-ssm-agent").stdout.strip() == latest_ssm
+
+
+# --- proxy credentials: exact in the agents' environment, readable by no one else ----------------------------------
+PROXY_PASSWORD = "Pa%40ss-7q"  # %40 is "@": systemd drops such a value when it sits in a unit's Environment=
+AUTH_SECRET = "authsecret-9x2"
+
+
+def test_proxy_credentials_reach_the_agents_and_no_one_else(hosts, aws, host_emulator, mirror, tmp_path):
+    """hosts[1] (left with its SSM agent installed and unregistered by the wrong-code test) enrolls with a fleet proxy URL
+    carrying user:Pa%40ss credentials (nothing listens there; no_proxy sends the sandbox's own traffic and the
+    Debian mirror past it) and ECS_ENGINE_AUTH_DATA in ecs_agent_extra_config. dockerd, the SSM agent and
+    ecs-init run with the exact URL in their environment; the files holding it are 0600 root; an unprivileged
+    user finds the password in no file, no process list and no `systemctl show`; the run's --diff -v output
+    shows neither secret."""
+    host, (ssm, ecs) = hosts[1], aws
+    ecs.create_cluster(clusterName="roles-proxy")
+    act = ssm.create_activation(IamRole=ROLE_ARN, RegistrationLimit=1)
+    proxy = "http://ops:%s@192.0.2.10:3128" % PROXY_PASSWORD  # TEST-NET-1: never routed
+    apt_hosts = sorted(set(host.exec("grep -rhoE '^(URIs:|deb) +https?://[^/ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ "
+                                     "2>/dev/null | sed -E 's#.*//##'", check=False).stdout.split()))
+    assert apt_hosts, "the host's apt sources name no mirror"
+    no_proxy = ",".join([docker_engine_gateway(mirror)] + apt_hosts)
+    auth = '{"https://registry.example":{"type":"docker","auth":"%s"}}' % AUTH_SECRET
+    play_vars = {"ecs_anywhere_proxy": proxy, "ecs_anywhere_no_proxy": no_proxy,
+                 "ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": act["ActivationCode"],
+                 "ecs_agent_cluster": "roles-proxy", "ecs_agent_register_timeout": 240,
+                 "ecs_agent_extra_config": {"ECS_ENGINE_AUTH_DATA": auth}, "docker_engine_verify_run_container": False}
+    rc, out, facts = Roles(host, host_emulator, mirror, tmp_path).run(["docker_engine", "ssm_agent", "ecs_agent"],
+                                                                       play_vars, name="proxied", options=["--diff", "-v"])
+    assert rc == 0, out[-5000:]
+    assert facts["mi"].startswith("mi-") and facts["arn"]
+
+    # The exact URL, % and all, in each agent's environment (read as root from /proc).
+    for unit, keys in (("docker", ("HTTP_PROXY", "HTTPS_PROXY")), ("amazon-ssm-agent", ("http_proxy", "https_proxy")),
+                       ("ecs", ("HTTP_PROXY", "HTTPS_PROXY"))):
+        env = host.exec("tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value %s)/environ" % unit).stdout.splitlines()
+        for key in keys:
+            assert "%s=%s" % (key, proxy) in env, (unit, key, [e.split("@")[-1] for e in env if "proxy" in e.lower()])
+    ecs_env = host.exec("tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value ecs)/environ").stdout.splitlines()
+    assert "ECS_ENGINE_AUTH_DATA=" + auth in ecs_env
+
+    # Root-only files; drop-ins that only name the environment file.
+    modes = host.exec("stat -c '%a %U %n' /etc/ecs/ecs.config /etc/hybridfleet-ecs-anywhere/* "
+                      "/etc/systemd/system/{docker,amazon-ssm-agent,ecs}.service.d/hybridfleet-proxy.conf").stdout.splitlines()
+    assert len(modes) == 10 and all(m.startswith("600 root ") for m in modes), modes
+    assert PROXY_PASSWORD not in host.exec("cat /etc/systemd/system/*.service.d/hybridfleet-proxy.conf").stdout
+
+    # An unprivileged local user: no file, process list or systemctl show gives the password or the auth away.
+    # The patterns come on stdin: on grep's command line they would be in the process list searched next.
+    as_nobody = host.exec(
+        "runuser -u nobody -- sh -c '"
+        "grep -rlsF -f /dev/stdin /etc /var /run /tmp /home /opt /usr/local /root; echo GREP-DONE; "
+        "ps -eo args; cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr \\\\0 \\\\n; "
+        "systemctl show docker amazon-ssm-agent ecs; echo DONE'", input="%s\nPa@ss\n%s\n" % (PROXY_PASSWORD, AUTH_SECRET),
+        check=False).stdout
+    assert as_nobody.rstrip().endswith("DONE"), as_nobody[-2000:]
+    assert as_nobody.startswith("GREP-DONE"), as_nobody.split("GREP-DONE")[0]  # no file names listed
+    assert "EnvironmentFiles=/etc/hybridfleet-ecs-anywhere/ecs-proxy.env" in as_nobody  # systemctl show did answer
+    assert PROXY_PASSWORD not in as_nobody and "Pa@ss" not in as_nobody and AUTH_SECRET not in as_nobody
+    # Nor did the run show them, though it ran with --diff -v.
+    assert "--- before" in out  # --diff was on
+    for secret in (PROXY_PASSWORD, "Pa@ss", AUTH_SECRET):
+        assert secret not in out

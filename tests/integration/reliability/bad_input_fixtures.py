@@ -96,8 +96,16 @@ def run(cmd, env, cwd=REPO, timeout=600):
 
 def unit_role_harness():
     """tests/unit/roles/conftest.py as a module (it is a conftest there; here it is a library)."""
-    path = REPO / "tests" / "unit" / "roles" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("hf_unit_role_harness", path)
+    return _unit_roles_module("conftest", "hf_unit_role_harness")
+
+
+def gpg_keys():
+    """tests/unit/roles/gpgkeys.py: throw-away good, expired and revoked OpenPGP keys made with the real gpg."""
+    return _unit_roles_module("gpgkeys", "hf_unit_gpgkeys")
+
+
+def _unit_roles_module(name, as_name):
+    spec = importlib.util.spec_from_file_location(as_name, REPO / "tests" / "unit" / "roles" / (name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -125,16 +133,17 @@ def host_state(host):
 
 
 class HostRoles:
-    """ansible-playbook with the collection's roles against one sandbox host, pointed at an emulator and mirror."""
+    """ansible-playbook with the collection's roles against one sandbox host, pointed at an emulator and mirror,
+    logged in as the hosts' unprivileged user with no become in the inventory or the play (the roles escalate)."""
 
     def __init__(self, host, emulator, mirror_proc, gateway, tmp_path):
         from tests.sandbox import settings
-        from tests.sandbox.fleet import ssh_key
+        from tests.sandbox.fleet import LOGIN_USER, ssh_key
         self.host, self.emulator, self.tmp = host, emulator, tmp_path
         group_vars = settings.role_vars(host_side_address=gateway, emulator_port=int(emulator.url.rsplit(":", 1)[1]),
                                         mirror_port=int(mirror_proc.host_url.rsplit(":", 1)[1]))
         group_vars.update({
-            "ansible_user": "root", "ansible_ssh_private_key_file": str(ssh_key()),
+            "ansible_user": LOGIN_USER, "ansible_ssh_private_key_file": str(ssh_key()),
             "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
             "ansible_python_interpreter": "/usr/bin/python3",
             # The controller caches verified packages; one cache per row keeps a bad row's download out of the next.
@@ -144,7 +153,7 @@ class HostRoles:
         self.inventory.write_text(yaml.safe_dump({"all": {"hosts": {host.name: {"ansible_host": host.address}}, "vars": group_vars}}))
 
     def run(self, roles, extra_vars):
-        play = [{"name": "Roles", "hosts": "all", "gather_facts": True, "become": True, "vars": extra_vars,
+        play = [{"name": "Roles", "hosts": "all", "gather_facts": True, "vars": extra_vars,
                  "roles": [{"role": "hybridfleet.ecs_anywhere." + r} for r in roles]}]
         book = self.tmp / "play.yml"
         book.write_text(yaml.safe_dump(play, sort_keys=False))

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from bad_input_fixtures import ROLE, TRUST, HostRoles, Row, api_state, assert_says, host_state
+from bad_input_fixtures import ROLE, TRUST, HostRoles, Row, api_state, assert_says, gpg_keys, host_state
 from sandbox_fixtures import docker_engine, host_emulator, mirror, sandbox_packages, test_fleet  # noqa: F401  (fixtures used by name)
 from tests.sandbox import settings
 
@@ -55,7 +55,8 @@ class LocalMirror:
         self.proc.wait(timeout=10)
 
 
-def bad_mirror(tmp_path, packages, tamper=False, signature=True):
+def bad_mirror(tmp_path, packages, tamper=False, signature=True, signer=None, **sign):
+    """The real SSM agent package, tampered with, without its .sig, or signed by one of `keys` instead."""
     from tests.sandbox.mirror.layout import resolve
     root = tmp_path / "mirror"
     target = root / SSM_PACKAGE.lstrip("/")
@@ -64,9 +65,19 @@ def bad_mirror(tmp_path, packages, tamper=False, signature=True):
     if tamper:
         data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    if signature:
+    if signer:
+        signer.sign(target, ".sig", **sign)
+    elif signature:
         shutil.copy(resolve(packages, SSM_PACKAGE + ".sig"), str(target) + ".sig")
     return LocalMirror(root)
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    made = gpg_keys().make_keys(tmp_path_factory.mktemp("keys"))
+    yield made
+    for key in made.values():
+        key.stop()
 
 
 def activation(emulator, **kwargs):
@@ -119,6 +130,25 @@ def setup_exhausted(ctx):
     return ["ssm_agent"], {"ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": act["ActivationCode"]}
 
 
+def setup_signed_by(name, **sign):
+    """The real package with a signature by the test-made key `name`, that key file and its fingerprint pinned."""
+    def setup(ctx):
+        key = ctx["keys"][name]
+        ctx["mirror"] = bad_mirror(ctx["tmp"], ctx["packages"], signer=key, **sign)
+        return ["ssm_agent"], {"ssm_agent_package_base_url": ctx["mirror"].url, "ssm_agent_signing_key_path": str(key.public),
+                               "ssm_agent_signing_key_fingerprints": [key.fpr]}
+    return setup
+
+
+INJECTED = "\nExecStartPre=/bin/touch /tmp/hf-injected"
+
+
+def setup_values(roles, **values):
+    def setup(ctx):
+        return roles, dict(values)
+    return setup
+
+
 DOCKER_PLACEHOLDER = "[Unit]\nDescription=placeholder for dockerd (ecs.service Requires docker.service)\n[Service]\nExecStart=/bin/sleep infinity\n"
 
 
@@ -147,14 +177,37 @@ def setup_bad_daemon_json(ctx):
 
 HOST_ROWS = [
     Row("host-tampered-package", "host (ssm_agent)", "SSM agent package with one byte changed, real signature",
-        ["Signature check FAILED", "The package was deleted and nothing was installed"], ["Check ssm_agent_package_base_url / the mirror contents"],
-        {"setup": setup_tampered}),
+        ["Signature check FAILED", "the file does not match its signature", "The package was deleted and nothing was installed"],
+        ["Check the mirror contents and ssm_agent_package_base_url"], {"setup": setup_tampered}),
     Row("host-unsigned-package", "host (ssm_agent)", "SSM agent package served without its .sig",
         ["amazon-ssm-agent.deb.sig could not be downloaded", "nothing was installed"],
         ["holds each package beside its .sig file"], {"setup": setup_unsigned}),
     Row("host-unknown-fingerprint", "host (ssm_agent)", "a good signature by a key whose fingerprint is not pinned",
         ["Signature check FAILED", "allowed: " + AMAZON_ECS_KEY, "nothing was installed"], ["ssm_agent_signing_key_fingerprints"],
         {"setup": setup_unknown_fingerprint}),
+    Row("host-revoked-signing-key", "host (ssm_agent)", "package signed by a pinned key whose revocation is in the key file",
+        ["Signature check FAILED", "(revoked), which is never trusted", "nothing was installed"], ["ssm_agent_signing_key_fingerprints"],
+        {"setup": setup_signed_by("R")}),
+    Row("host-expired-signing-key", "host (ssm_agent)", "package signed (while it was valid) by a pinned key that has expired",
+        ["Signature check FAILED", "(expired), which is never trusted", "nothing was installed"], ["ssm_agent_signing_key_fingerprints"],
+        {"setup": setup_signed_by("E", faked="20200101T010000")}),
+    Row("host-expired-signing-subkey", "host (ssm_agent)", "pinned primary key valid, its signing subkey expired (gpg exits 0, EXPKEYSIG)",
+        ["Signature check FAILED", "the signing key has expired", "nothing was installed"], ["ssm_agent_signing_key_fingerprints"],
+        {"setup": setup_signed_by("X", faked="20200101T010000")}),
+    Row("host-newline-in-no-proxy", "host (ecs_agent)", "ecs_agent_no_proxy with a newline and an ExecStartPre= after it",
+        ["Invalid ecs_agent_no_proxy", "comma-separated list"], ["Fix it in the inventory or the play"],
+        {"setup": setup_values(["ecs_agent"], ecs_agent_cluster="c1", ecs_agent_http_proxy="http://proxy:3128",
+                               ecs_agent_no_proxy="10.0.0.0/8" + INJECTED)}),
+    Row("host-newline-in-backend-host", "host (ecs_agent)", "ecs_agent_backend_host with a second ECS_CLUSTER= line",
+        ["Invalid ecs_agent_backend_host", "one line without spaces"], ["Fix it in the inventory or the play"],
+        {"setup": setup_values(["ecs_agent"], ecs_agent_cluster="c1", ecs_agent_backend_host="http://ecs.local\nECS_CLUSTER=other")}),
+    Row("host-ecs-cluster-in-extra-config", "host (ecs_agent)", "ecs_agent_extra_config naming ECS_CLUSTER",
+        ["ecs_agent_extra_config sets ECS_CLUSTER, which the role writes itself"], ["Set ecs_agent_cluster for ECS_CLUSTER instead"],
+        {"setup": setup_values(["ecs_agent"], ecs_agent_cluster="c1", ecs_agent_extra_config={"ECS_CLUSTER": "other"})}),
+    Row("host-newline-in-repo-url", "host (docker_engine)", "docker_engine_repo_url with a newline (a second repository line)",
+        ["Invalid docker_engine_repo_url", "one line without spaces"], ["Fix it in the inventory or the play"],
+        {"setup": setup_values(["docker_engine"], docker_engine_install_source="docker",
+                               docker_engine_repo_url="https://mirror.example/docker\nTypes: deb")}),
     Row("host-gpu-without-nvidia-smi", "host (ecs_agent)", "ecs_agent_enable_gpu on a host without nvidia-smi",
         ["nvidia-smi was not found"], ["Install the NVIDIA driver and container toolkit first", "ecs_agent_enable_gpu: false"],
         {"setup": setup_gpu}),
@@ -176,8 +229,9 @@ HOST_ROWS = [
 
 
 @pytest.mark.parametrize("row", [r.param() for r in HOST_ROWS])
-def test_host_bad_input(row, host, roles, host_emulator, sandbox_packages, tmp_path):
-    ctx = {"tmp": tmp_path, "packages": sandbox_packages, "emulator": host_emulator, "host": host, "roles": roles, "cleanup": []}
+def test_host_bad_input(row, host, roles, host_emulator, sandbox_packages, keys, tmp_path):
+    ctx = {"tmp": tmp_path, "packages": sandbox_packages, "emulator": host_emulator, "host": host, "roles": roles, "cleanup": [],
+           "keys": keys}
     try:
         role_list, extra = row.spec["setup"](ctx)
         api_before, host_before = api_state(host_emulator), host_state(host)
@@ -199,3 +253,4 @@ def test_host_bad_input(row, host, roles, host_emulator, sandbox_packages, tmp_p
                                   and allowed], (host_before, host_after)
     assert set(host_after["unit"]) <= set(host_before["unit"]), (host_before, host_after)
     assert "/var/lib/amazon/ssm/registration" not in host_after["file"]
+    assert host.exec("test -e /tmp/hf-injected", check=False).returncode != 0  # no injected line ever ran

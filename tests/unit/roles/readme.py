@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-ROLES = ("docker_engine", "ssm_agent", "ecs_agent")
+ROLES = ("docker_engine", "ssm_agent", "ecs_agent", "signed_package", "host_proxy")
 BEGIN = "<!-- BEGIN generated from meta/argument_specs.yml: do not edit -->"
 END = "<!-- END generated -->"
 

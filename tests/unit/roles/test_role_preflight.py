@@ -93,3 +93,74 @@ def test_preflight_ecs_exec_missing_key(tmp_path):
     dummy, out = run_playbook(tmp_path, hosts, [preflight("ecs_agent")], expect_rc=2)
     assert "The signing key %s does not exist on the controller; set ecs_agent_exec_signing_key_path" % (
         tmp_path / "nokey.gpg") in out
+
+
+INJECTION = "\nExecStartPre=/bin/touch /tmp/pwned"
+
+
+BAD_VALUES = [
+    ("ecs_agent_no_proxy", "10.0.0.0/8" + INJECTION, "Invalid ecs_agent_no_proxy"),
+    ("ecs_agent_backend_host", "http://ecs.local\nECS_CLUSTER=other", "Invalid ecs_agent_backend_host"),
+    ("ecs_agent_extra_config", {"ECS_ENABLE_TASK_IAM_ROLE": "true\nECS_CLUSTER=other"}, "Invalid ecs_agent_extra_config"),
+    ("ecs_agent_extra_config", {"ECS_RESERVED_MEMORY": [1, 2]}, "Invalid ecs_agent_extra_config"),
+    ("ecs_agent_instance_attributes", {"site": "a\nb"}, "Invalid ecs_agent_instance_attributes"),
+    ("ecs_agent_http_proxy", "http://proxy:3128" + INJECTION, "ecs_agent_http_proxy must be empty or a URL"),
+    ("ssm_agent_no_proxy", "localhost" + INJECTION, "Invalid ssm_agent_no_proxy"),
+    ("ssm_agent_endpoint_url", "http://ssm.local" + INJECTION, "Invalid ssm_agent_endpoint_url"),
+    ("ssm_agent_config", {"Agent": {"Region": "us-east-1\n"}}, "Invalid ssm_agent_config"),
+    ("ssm_agent_https_proxy", "http://proxy:3128" + INJECTION, "ssm_agent_http_proxy and ssm_agent_https_proxy must be"),
+    ("docker_engine_repo_url", "https://mirror.example/docker\nTypes: deb", "Invalid docker_engine_repo_url"),
+    ("docker_engine_no_proxy", "localhost" + INJECTION, "Invalid docker_engine_no_proxy"),
+    ("docker_engine_daemon_config", {"labels": ["site=a\nb"]}, "Invalid docker_engine_daemon_config"),
+    ("docker_engine_extra_packages", ["docker-compose-plugin; rm -rf /"], "Invalid docker_engine_extra_packages"),
+]
+
+
+def failures(out, host):
+    """What ansible printed for `host`'s failed tasks (one line each), whitespace folded."""
+    return " ".join(line for line in out.splitlines() if line.startswith(("failed: [%s]" % host, "fatal: [%s]" % host)))
+
+
+def test_values_that_would_add_lines_are_refused(tmp_path):
+    """A newline (or another control character) in a value a role writes into ecs.config, a unit, a
+    repository file or daemon.json would add a line of its own; preflight names the variable instead.
+    One fake host per bad value, all three preflights in turn (each host fails in its own role)."""
+    hosts = {"bad%d" % i: {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1", variable: value}
+             for i, (variable, value, dummy) in enumerate(BAD_VALUES)}
+    hosts["good"] = {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1"}
+    dummy, out = run_playbook(tmp_path, hosts, [preflight(r) for r in ("docker_engine", "ssm_agent", "ecs_agent")],
+                              expect_rc=2)
+    stats = recap(out)
+    assert stats["good"]["failed"] == 0, out
+    for i, (variable, dummy, phrase) in enumerate(BAD_VALUES):
+        assert stats["bad%d" % i]["failed"] == 1, (variable, out[-3000:])
+        assert phrase in failures(out, "bad%d" % i), (variable, failures(out, "bad%d" % i) or out[-3000:])
+    assert "\nExecStartPre=/bin/touch" not in out.replace("\\n", "")  # never printed as a line of its own
+
+
+def test_extra_config_may_not_set_the_roles_keys(tmp_path):
+    hosts = {"cluster": {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1",
+                         "ecs_agent_extra_config": {"ECS_CLUSTER": "other", "ECS_ENGINE_AUTH_DATA": "secret-auth"}},
+             "proxy": {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1",
+                       "ecs_agent_extra_config": {"HTTP_PROXY": "http://p:3128", "NO_PROXY": "x"}}}
+    dummy, out = run_playbook(tmp_path, hosts, [preflight("ecs_agent")], expect_rc=2)
+    text = " ".join(out.split())
+    assert "ecs_agent_extra_config sets ECS_CLUSTER, which the role writes itself" in text
+    assert "Set ecs_agent_cluster for ECS_CLUSTER instead" in text
+    assert "ecs_agent_extra_config sets HTTP_PROXY, NO_PROXY" in text
+    assert "ecs_agent_http_proxy for HTTP_PROXY, ecs_agent_no_proxy for NO_PROXY" in text
+    assert "secret-auth" not in out  # values of extra config are never shown
+    assert all(s["failed"] == 1 for s in recap(out).values())
+
+
+def test_every_aws_region_is_accepted(tmp_path):
+    """eusc-de-east-1 (European Sovereign Cloud) was refused by the roles' own region regex."""
+    hosts = {region.replace("-", "_"): {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1", "ecs_anywhere_region": region}
+             for region in ("eusc-de-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-5")}
+    hosts["typo"] = {"facts": PLATFORMS["debian12"], "ecs_agent_cluster": "c1", "ecs_anywhere_region": "us-east1"}
+    tasks = [preflight("ssm_agent"), preflight("ecs_agent")]
+    dummy, out = run_playbook(tmp_path, hosts, tasks, expect_rc=2)
+    stats = recap(out)
+    assert all(stats[h]["failed"] == 0 for h in hosts if h != "typo"), out
+    assert stats["typo"]["failed"] == 1
+    assert 'ssm_agent_region must be an AWS region name such as us-east-1 or eusc-de-east-1 (got "us-east1")' in " ".join(out.split())

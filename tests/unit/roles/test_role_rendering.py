@@ -20,11 +20,13 @@ DUMP = {
         "sig": "{{ _ssm_agent_signature_url }}",
         "installer": "{{ _ssm_agent_installer }}",
         "format": "{{ _ssm_agent_package_format }}",
-        "cache_name": "{{ _ssm_agent_package_cache_name }}",
+        # The descriptor minus its key path (role_path exists only inside the role).
+        "download": {k: "{{ _ssm_agent_package_download.%s }}" % k
+                     for k in ("name", "url", "signature_suffix", "force", "dest", "fingerprints", "settings")},
         "config": "{{ lookup('ansible.builtin.template', '%s') | from_json }}"
                   % (TEMPLATES / "ssm_agent/templates/amazon-ssm-agent.json.j2"),
-        "proxy": "{{ lookup('ansible.builtin.template', '%s') if _ssm_agent_proxy_enabled | bool else '' }}"
-                 % (TEMPLATES / "ssm_agent/templates/proxy.conf.j2"),
+        "proxy": {"http": "{{ ssm_agent_http_proxy }}", "https": "{{ ssm_agent_https_proxy }}",
+                  "no_proxy": "{{ _ssm_agent_no_proxy }}", "env": "{{ _ssm_agent_proxy_env }}"},
         "fingerprints": "{{ _ssm_agent_signing_key_fingerprints }}",
     },
     "ecs": {
@@ -34,9 +36,12 @@ DUMP = {
         "installer": "{{ _ecs_agent_installer }}",
         "config": template("ecs_agent", "ecs.config.j2"),
         "retries": "{{ _ecs_agent_register_retries }}",
-        # The descriptor minus its key path (role_path exists only inside the role).
+        "proxy": {"http": "{{ ecs_agent_http_proxy }}", "no_proxy": "{{ _ecs_agent_no_proxy }}", "env": "{{ _ecs_agent_proxy_env }}"},
+        # The descriptors minus their key path (role_path exists only inside the role).
         "exec": {k: "{{ _ecs_agent_exec_download.%s }}" % k
-                 for k in ("name", "url", "signature_suffix", "cache_name", "force", "dest", "fingerprints")},
+                 for k in ("name", "url", "signature_suffix", "force", "dest", "fingerprints")},
+        "package": {k: "{{ _ecs_agent_package_download.%s }}" % k
+                    for k in ("name", "url", "signature_suffix", "force", "dest", "fingerprints", "settings")},
         "exec_version_dir": "{{ _ecs_agent_exec_version_dir }}",
         "exec_binaries": "{{ _ecs_agent_exec_binaries }}",
         "exec_ca_dest": "{{ _ecs_agent_exec_ca_bundle_dest }}",
@@ -50,6 +55,8 @@ DUMP = {
         "repo_file": "{{ _docker_engine_repo_file }}",
         "repo_url": "{{ _docker_engine_repo_url }}",
         "key_url": "{{ _docker_engine_repo_gpg_key_url }}",
+        "proxy": {"http": "{{ docker_engine_http_proxy }}", "https": "{{ docker_engine_https_proxy }}",
+                  "no_proxy": "{{ _docker_engine_no_proxy }}"},
         "repo": "{{ lookup('ansible.builtin.template', '%s/docker_engine/templates/' ~ "
                 "{'deb822': 'docker.sources.j2', 'dnf': 'docker-ce.repo.j2', 'zypper': 'docker-ce.zypper.repo.j2'}"
                 "[_docker_engine_repo_type]) if _docker_engine_repo_type in ['deb822', 'dnf', 'zypper'] else '' }}"
@@ -82,6 +89,10 @@ VARIANTS = {
         facts=PLATFORMS["al2023_arm"], ecs_agent_cluster="c1", ecs_agent_package_base_url="http://pkgs.example",
         ecs_agent_exec_package_base_url="https://ssm-mirror.example/s3/", ecs_agent_exec_ssm_version="3.3.1802.0",
         ecs_agent_exec_signing_key_fingerprints=["aaaa bbbb cccc dddd eeee ffff 0000 1111 2222 3333"]),
+    # One proxy for the fleet, one role overriding it.
+    "fleet_proxy_debian12": dict(
+        facts=PLATFORMS["debian12"], ecs_agent_cluster="c1", ecs_anywhere_proxy="http://u:Pa%40ss@proxy.corp:3128",
+        ecs_anywhere_no_proxy="10.0.0.0/8,.corp.example", docker_engine_https_proxy="http://docker-proxy:3128"),
     "rocky9_none": dict(facts=PLATFORMS["rocky9"], docker_engine_install_source="none",
                         docker_engine_extra_packages=["docker-compose-plugin"], ecs_agent_cluster="c1"),
     "sles_mirror": dict(facts=PLATFORMS["sles15_arm"], docker_engine_install_source="docker",
@@ -192,9 +203,6 @@ def test_ecs_exec_layout_and_keys(rendered):
     other = rendered["exec_mirror_al2023_arm"]["ecs"]
     assert other["exec_version_dir"] == "/var/lib/ecs/deps/execute-command/bin/3.3.1802.0"
     assert other["exec"]["fingerprints"] == ["AAAABBBBCCCCDDDDEEEEFFFF0000111122223333"]
-    # Distinct cache names per URL, so versions and mirrors never collide in the controller cache.
-    names = {rendered[h]["ecs"]["exec"]["url"]: rendered[h]["ecs"]["exec"]["cache_name"] for h in rendered}
-    assert len(set(names.values())) == len(names)
 
 
 def test_ecs_agent_version_default_is_pinned():
@@ -202,10 +210,20 @@ def test_ecs_agent_version_default_is_pinned():
     assert re.fullmatch(r"\d+\.\d+\.\d+-\d+", defaults["ecs_agent_version"])
 
 
-def test_cache_names_distinct_per_package(rendered):
-    names = {rendered[h]["ssm"]["url"]: rendered[h]["ssm"]["cache_name"] for h in rendered}
-    assert len(set(names.values())) == len(names)
-    assert all(n.endswith(("-amazon-ssm-agent.deb", "-amazon-ssm-agent.rpm")) for n in names.values())
+def test_download_descriptors(rendered):
+    """What each role hands the shared signed_package role: the same scheme, its own key and settings."""
+    ssm = rendered["debian12"]["ssm"]["download"]
+    assert ssm == {"name": "amazon-ssm-agent", "url": rendered["debian12"]["ssm"]["url"], "signature_suffix": ".sig",
+                   "force": True, "dest": "/var/cache/hybridfleet-ecs-anywhere/ssm_agent/amazon-ssm-agent.deb",
+                   "fingerprints": ["1C5B395CBE5E74E2F1CA21592784DBF388D19D46"],
+                   "settings": "ssm_agent_package_base_url, ssm_agent_version, ssm_agent_signing_key_path, "
+                               "ssm_agent_signing_key_fingerprints"}
+    assert rendered["mirror_debian12"]["ssm"]["download"]["force"] is False  # a pinned version never moves
+    ecs = rendered["rocky9"]["ecs"]["package"]
+    assert ecs == {"name": "amazon-ecs-init", "url": rendered["rocky9"]["ecs"]["url"], "signature_suffix": ".asc",
+                   "force": False, "dest": "/var/cache/hybridfleet-ecs-anywhere/ecs_agent/amazon-ecs-init.rpm",
+                   "fingerprints": ["F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F"],
+                   "settings": "ecs_agent_package_base_url, ecs_agent_signing_key_path, ecs_agent_signing_key_fingerprints"}
 
 
 def test_pinned_fingerprints(rendered):
@@ -261,13 +279,23 @@ def test_ssm_agent_json(rendered):
     }
 
 
-def test_ssm_proxy_dropin(rendered):
-    assert rendered["debian12"]["ssm"]["proxy"] == ""
-    text = rendered["mirror_debian12"]["ssm"]["proxy"]
-    assert "[Service]" in text
-    assert 'Environment="https_proxy=http://proxy:3128" "HTTPS_PROXY=http://proxy:3128"' in text
-    assert 'Environment="no_proxy=169.254.169.254" "NO_PROXY=169.254.169.254"' in text
-    assert "http_proxy=" not in text
+def test_proxy_defaults_to_the_fleet_proxy(rendered):
+    """ecs_anywhere_proxy / ecs_anywhere_no_proxy reach every role unless the role overrides them, and
+    each role's required no_proxy entries always come first."""
+    fleet = rendered["fleet_proxy_debian12"]
+    url, user = "http://u:Pa%40ss@proxy.corp:3128", "10.0.0.0/8,.corp.example"
+    assert fleet["ssm"]["proxy"] == {"http": url, "https": url, "no_proxy": "169.254.169.254," + user,
+                                     "env": {"http_proxy": url, "https_proxy": url, "no_proxy": "169.254.169.254," + user}}
+    assert fleet["ecs"]["proxy"]["http"] == url
+    assert fleet["ecs"]["proxy"]["no_proxy"] == "169.254.169.254,169.254.170.2,/var/run/docker.sock," + user
+    assert fleet["docker"]["proxy"] == {"http": url, "https": "http://docker-proxy:3128",
+                                        "no_proxy": "localhost,127.0.0.1,169.254.169.254,169.254.170.2," + user}
+    cfg, dummy = _ecs_config(fleet["ecs"]["config"])
+    assert cfg["HTTP_PROXY"] == url and cfg["NO_PROXY"] == fleet["ecs"]["proxy"]["no_proxy"]
+    # Without any proxy: nothing, and no environment for dnf/zypper either.
+    plain = rendered["debian12"]
+    assert plain["ssm"]["proxy"]["env"] == {} and plain["ecs"]["proxy"]["env"] == {}
+    assert plain["docker"]["proxy"]["no_proxy"] == "localhost,127.0.0.1,169.254.169.254,169.254.170.2"
 
 
 DOCKER_CE = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin"]
