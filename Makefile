@@ -55,9 +55,18 @@ lint: venv collection-link  ## ansible-lint (production profile) and changelog f
 	$(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
 
-build: venv  ## build the collection tarball into .build/dist
+# Building needs ansible-galaxy only: a small venv of its own (ansible-core, requirements-build.txt),
+# never the test toolchain of .venv. Kept in .build/, so `make clean` removes it too.
+BUILD_VENV := $(BUILD)/build-venv
+
+$(BUILD_VENV)/.stamp: requirements-build.txt
+	test -x $(BUILD_VENV)/bin/python || python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet -r requirements-build.txt
+	touch $@
+
+build: $(BUILD_VENV)/.stamp  ## build the collection tarball into .build/dist (ansible-core only)
 	@mkdir -p $(BUILD)/dist
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/dist
+	$(BUILD_VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/dist
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>; we test what ships:
 # the built tarball, unpacked.
@@ -68,7 +77,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 $(ANSIBLE_TEST_GET_PIP): tools/ansible_test_get_pip.py
 	mkdir -p $(dir $@) && cp $< $@
 
-sanity: build $(ANSIBLE_TEST_GET_PIP)  ## ansible-test sanity on the built collection
+sanity: venv build $(ANSIBLE_TEST_GET_PIP)  ## ansible-test sanity on the built collection
 	rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere
 	tar -xzf $(BUILD)/dist/hybridfleet-ecs_anywhere-*.tar.gz -C $(BUILD)/sanity/ansible_collections/hybridfleet/ecs_anywhere
 	@# ansible-test resolves dependencies only beside the collection under test: copy amazon.aws there.

@@ -4,7 +4,7 @@
 #
 #   make sandbox-up N=3            emulator + mirror + packages + N hosts, .sandbox/env, inventory
 #   make sandbox-down              remove all of it (and stop the dockerd it started)
-#   make hosts-up N=3 DISTRO=bookworm | DISTROS=bookworm,trixie | KIND=vm
+#   make hosts-up N=3 DISTRO=bookworm | DISTROS=bookworm,trixie | KIND=vm | LOGIN_USER=ops | NETWORK=proxied
 #   make hosts-down                remove the hosts and their volumes
 #   make images DISTROS=bookworm,bullseye,trixie
 #   make packages / mirror-up / mirror-down / docker-up / docker-down
@@ -13,7 +13,14 @@ N        ?= 3
 DISTRO   ?= bookworm
 DISTROS  ?= $(DISTRO)
 KIND     ?= container
+# Who the written inventories log in as: root, or the hosts' unprivileged `ops` (sudo on the hosts).
+LOGIN_USER ?= root
 MIRROR_PORT ?= 4580
+# NETWORK=proxied: new container hosts join the proxy's network (mk/proxy.mk) instead of Docker's bridge.
+NETWORK  ?=
+PROXIED  := $(filter proxied,$(NETWORK))
+FLEET_UP  = $(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND) \
+            $(if $(PROXIED),--network $(PROXY_NETWORK))
 SANDBOX_HOSTS := tests/sandbox/hosts
 SANDBOX_SERVICE := tests/sandbox/service.sh
 # How hosts reach this machine: the Docker bridge's own address, known once the engine runs. The
@@ -21,6 +28,7 @@ SANDBOX_SERVICE := tests/sandbox/service.sh
 BRIDGE_ADDRESS := $(PYTHON) -m tests.sandbox.settings bridge-address
 # The scripts and python helpers read these, so one SANDBOX=dir / port override moves everything.
 export EMULATOR_PORT MIRROR_PORT
+export SANDBOX_LOGIN_USER := $(LOGIN_USER)
 export SANDBOX_DIR := $(abspath $(SANDBOX))
 
 .PHONY: test-vm docker-up docker-down vm-tools images hosts-up hosts-down hosts-list packages mirror-up mirror-down \
@@ -40,8 +48,8 @@ VM_PACKAGES := qemu-system-x86 e2fsprogs  # same list as tests/sandbox/hosts/vm.
 vm-tools:
 	@ENGINE_EXTRA_PACKAGES="$(VM_PACKAGES)" $(SANDBOX_HOSTS)/engine.sh install
 
-hosts-up: docker-up venv $(if $(filter vm,$(KIND)),vm-tools)  ## start N more hosts (DISTRO/DISTROS, KIND=container|vm), write .sandbox/inventory.yml
-	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
+hosts-up: docker-up venv $(if $(filter vm,$(KIND)),vm-tools) $(if $(PROXIED),proxy-up)  ## start N more hosts (DISTRO/DISTROS, KIND=container|vm, NETWORK=proxied), write .sandbox/inventory.yml
+	@$(FLEET_UP)
 	@$(PYTHON) -m tests.sandbox.fleet list
 
 hosts-down:  ## remove the hosts and their volumes
@@ -69,14 +77,15 @@ sandbox-emulator: docker-up venv
 	  $(MAKE) --no-print-directory emulator EMULATOR_ARGS="--listen $$gw:$(EMULATOR_PORT)"; \
 	fi
 
-sandbox-up: docker-up venv collection-link sandbox-emulator mirror-up $(if $(filter vm,$(KIND)),vm-tools)  ## emulator + mirror + packages + N hosts, .sandbox/env
-	@$(PYTHON) -m tests.sandbox.fleet up --count $(N) --distros $(DISTROS) --kind $(KIND)
+sandbox-up: docker-up venv collection-link sandbox-emulator mirror-up $(if $(filter vm,$(KIND)),vm-tools) $(if $(PROXIED),proxy-up)  ## emulator + mirror + packages + N hosts, .sandbox/env
+	@$(FLEET_UP)
 	@$(PYTHON) -m tests.sandbox.fleet env > $(SANDBOX)/env
 	@$(PYTHON) -m tests.sandbox.fleet list
 	@echo "sandbox up: . $(SANDBOX)/env && ansible-playbook -i \$$SANDBOX_INVENTORY hybridfleet.ecs_anywhere.register"
 
-sandbox-down:  ## remove hosts, volumes, mirror, emulator, and the dockerd the sandbox started
+sandbox-down:  ## remove hosts, volumes, proxy, mirror, emulator, and the dockerd the sandbox started
 	@$(MAKE) --no-print-directory hosts-down
+	@if [ -d $(SANDBOX)/proxy/$(PROXY_NETWORK) ]; then $(MAKE) --no-print-directory proxy-down; fi
 	@$(MAKE) --no-print-directory mirror-down
 	@$(MAKE) --no-print-directory emulator-stop
 	@rm -f $(SANDBOX)/env
@@ -84,6 +93,7 @@ sandbox-down:  ## remove hosts, volumes, mirror, emulator, and the dockerd the s
 
 sandbox-status:  ## what of the sandbox runs
 	@$(SANDBOX_SERVICE) status emulator; $(SANDBOX_SERVICE) status mirror
+	@$(PYTHON) -m tests.sandbox.proxy status --network $(PROXY_NETWORK) 2>/dev/null || true
 	@$(SANDBOX_HOSTS)/engine.sh status
 	@$(PYTHON) -m tests.sandbox.fleet list 2>/dev/null || true
 

@@ -13,7 +13,9 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from . import _sts
 from ._errors import FleetError
+from ._errors import name_some
 
 # Region names as AWS spells them: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1. A typo such as
 # us-east1 would otherwise reach an endpoint_url-configured service (or fail as an unreachable host).
@@ -22,6 +24,9 @@ REGION_PATTERN = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$")
 # act on the cluster named "default", which is never what the caller meant.
 CLUSTER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 CLUSTER_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:cluster/[A-Za-z0-9_-]{1,255}$")
+# What may stand in an `ec2InstanceId in [...]` expression: SSM managed instance ids (and EC2 ids), nothing
+# that could end the list or add a clause.
+EC2_INSTANCE_ID_PATTERN = re.compile(r"^(mi|i)-[0-9a-f]{8,32}$")
 
 COLLECTION_NAME = "hybridfleet.ecs_anywhere"
 COLLECTION_VERSION = "0.1.0"
@@ -60,6 +65,35 @@ def check_cluster(value, option="cluster", allow_arn=True):
     return value
 
 
+def check_arn_location(arns, region, account_of, option="cluster"):
+    """Refuse ARNs of another region or account before any call acts on them.
+
+    ECS takes a cluster ARN from another region or account and acts on the local cluster of that name
+    (or reports it missing, which deregistration reads as done). The account is read with
+    account_of() (STS GetCallerIdentity) only when an ARN is given.
+    """
+    arns = [str(a) for a in arns or [] if str(a).startswith("arn:")]
+    if not arns:
+        return
+    account = account_of()
+    wrong = [a for a in arns if a.split(":")[3:5] != [region, account]]
+    if not wrong:
+        return
+    their_region, their_account = wrong[0].split(":")[3:5]
+    raise FleetError(f"{option} {name_some(wrong)} is in region {their_region}, account {their_account}, but this task works in region "
+                     f"{region} with the credentials of account {account}: ECS would act on, or miss, something else. Set region (and "
+                     f"credentials) to the ones of that ARN, or give a name or ARN from region {region}, account {account}. Nothing was changed.")
+
+
+def check_managed_instance_ids(ids, option):
+    """Raise FleetError naming the values of `option` that are not managed instance ids."""
+    bad = [i for i in ids or [] if not EC2_INSTANCE_ID_PATTERN.fullmatch(str(i))]
+    if bad:
+        raise FleetError(f"{option} must be managed instance ids such as mi-0123456789abcdef0, got {name_some(repr(b) for b in bad)}. "
+                         "Nothing was changed.")
+    return ids
+
+
 def botocore_config(existing=None):
     """A botocore Config naming this collection in the user agent, merged with any caller config."""
     config = botocore.config.Config(user_agent_extra=USER_AGENT_EXTRA)
@@ -75,11 +109,18 @@ class FleetModule(AnsibleAWSModule):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self._caller_account = None
         token = security_token_fallback(self.params, os.environ)
         if token:
             self.params["session_token"] = token
             # Set after argument parsing, so it must be registered for masking by hand.
             self._module.no_log_values.add(token)
+
+    def caller_account(self):
+        """The account of the credentials in use, read once (STS GetCallerIdentity needs no IAM permission)."""
+        if self._caller_account is None:
+            self._caller_account = _sts.caller_account(self.client("sts"))
+        return self._caller_account
 
     def client(self, service, retry_decorator=None, **extra_params):
         problem = region_problem(self.region)

@@ -7,10 +7,15 @@ per instance.
 """
 
 from ._batching import ECS_ATTRIBUTE_BATCH
+from ._batching import ECS_CLUSTER_PAGE
 from ._batching import ECS_DESCRIBE_BATCH
 from ._batching import ECS_LIST_PAGE
+from ._batching import ECS_QUERY_LENGTH
 from ._batching import ECS_STATE_BATCH
+from ._batching import ECS_TASK_DESCRIBE_BATCH
+from ._batching import ECS_TASK_PAGE
 from ._batching import chunks
+from ._batching import chunks_by_length
 from ._batching import follow_pages
 from ._batching import unique
 from ._errors import handle_errors
@@ -63,6 +68,51 @@ def list_and_describe(client, cluster, query=None, status=None, include=("TAGS",
     return instances
 
 
+def managed_instance_query(ids, query=None):
+    """The cluster query language expression selecting these ec2InstanceIds (and `query`, when given)."""
+    expression = f"ec2InstanceId in [{', '.join(ids)}]"
+    return f"{expression} and ({query})" if query else expression
+
+
+def managed_instance_chunks(ids, query=None):
+    """The ids in the fewest groups whose expression stays within ECS's query length (and one page of results)."""
+    return chunks_by_length(unique(ids), lambda batch: managed_instance_query(batch, query), ECS_QUERY_LENGTH, ECS_LIST_PAGE)
+
+
+def list_by_managed_ids(client, cluster, ids, query=None, status=None):
+    """ARNs of the container instances of these managed instances, asked of ECS with `ec2InstanceId in [...]`.
+
+    Cost: one ListContainerInstances call per chunk (90 mi- ids fit one 2,000-character expression), never a
+    listing of the whole cluster.
+    """
+    arns = []
+    for batch in managed_instance_chunks(ids, query):
+        arns.extend(list_container_instance_arns(client, cluster, query=managed_instance_query(batch, query), status=status))
+    return unique(arns)
+
+
+def describe_by_managed_ids(client, cluster, ids, query=None, status=None, include=("TAGS",)):
+    """Raw descriptions of the container instances of these managed instances (see list_by_managed_ids)."""
+    arns = list_by_managed_ids(client, cluster, ids, query=query, status=status)
+    if not arns:
+        return []
+    return describe_container_instances(client, cluster, arns, include=include)[0]
+
+
+@fleet_retry
+def _clusters_page(client, token):
+    params = {"maxResults": ECS_CLUSTER_PAGE}
+    if token:
+        params["nextToken"] = token
+    return client.list_clusters(**params)
+
+
+@handle_errors("list ECS clusters")
+def list_cluster_arns(client):
+    """Every cluster ARN of the region, in pages of 100."""
+    return follow_pages(lambda token: _clusters_page(client, token), "clusterArns")
+
+
 @fleet_retry
 def _state_batch(client, cluster, batch, status):
     return client.update_container_instances_state(cluster=cluster, containerInstances=batch, status=status)
@@ -101,7 +151,7 @@ def delete_attributes(client, cluster, attributes):
 @handle_errors("list tasks")
 def list_task_arns(client, cluster, container_instance, desired_status="RUNNING"):
     def page(token):
-        params = {"cluster": cluster, "containerInstance": container_instance, "desiredStatus": desired_status, "maxResults": 100}
+        params = {"cluster": cluster, "containerInstance": container_instance, "desiredStatus": desired_status, "maxResults": ECS_TASK_PAGE}
         if token:
             params["nextToken"] = token
         return fleet_retry(client.list_tasks)(**params)
@@ -112,7 +162,7 @@ def list_task_arns(client, cluster, container_instance, desired_status="RUNNING"
 @handle_errors("describe tasks")
 def describe_tasks(client, cluster, task_arns):
     tasks = []
-    for batch in chunks(unique(task_arns), ECS_DESCRIBE_BATCH):
+    for batch in chunks(unique(task_arns), ECS_TASK_DESCRIBE_BATCH):
         tasks.extend(fleet_retry(client.describe_tasks)(cluster=cluster, tasks=batch).get("tasks", []))
     return tasks
 

@@ -37,6 +37,18 @@ HINTS = {
 }
 
 
+# How many items a message names before it says how many more there are: a message about 5,000 ids
+# must stay readable (and small enough for a log line).
+NAMED_IN_MESSAGES = 5
+
+
+def name_some(items, limit=NAMED_IN_MESSAGES):
+    """'a, b, c' or 'a, b, c, d, e and 4995 more': the first few items of a list, and how many were left out."""
+    items = [str(i) for i in items]
+    shown = ", ".join(items[:limit])
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
+
+
 def error_code(exception):
     """The AWS error code of a botocore ClientError, or None for anything else."""
     response = getattr(exception, "response", None)

@@ -5,6 +5,8 @@
 import fnmatch
 import re
 
+from ._user_input import normalize_tags
+
 _MANAGED_ID = re.compile(r"^mi-[0-9a-f]{8,32}$")
 
 
@@ -25,9 +27,9 @@ def activation_filters(activation_ids=None, default_instance_name=None, iam_role
 
 
 def tags_match(actual, wanted):
-    """True when every wanted tag is present with the same value."""
+    """True when every wanted tag is present with the same value (wanted values as AWS stores them)."""
     actual = actual or {}
-    return all(k in actual and str(actual[k]) == str(v) for k, v in (wanted or {}).items())
+    return all(k in actual and actual[k] == v for k, v in normalize_tags(wanted).items())
 
 
 def activation_matches(shaped, activation_ids=None, default_instance_name=None, iam_role=None, tags=None, expired=None):
@@ -43,23 +45,35 @@ def activation_matches(shaped, activation_ids=None, default_instance_name=None, 
     return tags_match(shaped.get("tags"), tags)
 
 
-def instance_filters(instance_ids=None, ping_status=None, tags=None):
-    """DescribeInstanceInformation Filters; computer name and IP are matched client side (no API filter)."""
+def instance_filters(instance_ids=None, ping_status=None, tags=None, activation_ids=None):
+    """DescribeInstanceInformation Filters; computer name and IP are matched client side (no API filter).
+
+    AWS refuses tag filters combined with any other filter type. With ids to look up, the ids go to the
+    API and tags are checked on the results; otherwise the tags go to the API and the ping status is
+    checked on the results (instance_matches repeats every criterion).
+    """
     filters = []
     if instance_ids:
         filters.append({"Key": "InstanceIds", "Values": list(instance_ids)})
+    if activation_ids:
+        filters.append({"Key": "ActivationIds", "Values": list(activation_ids)})
     if ping_status:
-        filters.append({"Key": "PingStatus", "Values": [ping_status]})
-    for key, value in sorted((tags or {}).items()):
-        filters.append({"Key": f"tag:{key}", "Values": [str(value)]})
-    return filters
+        filters.append({"Key": "PingStatus", "Values": [ping_status] if isinstance(ping_status, str) else list(ping_status)})
+    tag_filters = [{"Key": f"tag:{key}", "Values": [value]} for key, value in sorted(normalize_tags(tags).items())]
+    if not tag_filters:
+        return filters
+    if instance_ids or activation_ids:
+        return filters
+    return tag_filters
 
 
-def instance_matches(raw, instance_ids=None, ping_status=None, computer_name=None, ip_address=None):
+def instance_matches(raw, instance_ids=None, ping_status=None, computer_name=None, ip_address=None, activation_ids=None):
     """Client-side check of a DescribeInstanceInformation entry; computer_name takes shell-style wildcards."""
     if instance_ids and raw.get("InstanceId") not in instance_ids:
         return False
-    if ping_status and raw.get("PingStatus") != ping_status:
+    if activation_ids and raw.get("ActivationId") not in activation_ids:
+        return False
+    if ping_status and raw.get("PingStatus") not in ([ping_status] if isinstance(ping_status, str) else ping_status):
         return False
     if computer_name and not fnmatch.fnmatchcase(raw.get("ComputerName") or "", computer_name):
         return False

@@ -7,15 +7,19 @@ Each makes the fewest API calls the service allows and returns the stable snake_
 
 from . import _ecs
 from . import _ssm
+from ._errors import FleetAWSError
+from ._errors import error_code
 from ._filters import activation_filters
 from ._filters import activation_matches
 from ._filters import instance_filters
 from ._filters import instance_matches
 from ._filters import select_by_managed_ids
+from ._filters import tags_match
 from ._shaping import shape_activation
 from ._shaping import shape_container_instance
 from ._shaping import shape_managed_instance
 from ._shaping import tags_to_dict
+from ._user_input import normalize_tags
 
 
 def find_activations(client, activation_ids=None, default_instance_name=None, iam_role=None, tags=None, expired=None):
@@ -26,17 +30,18 @@ def find_activations(client, activation_ids=None, default_instance_name=None, ia
 
 
 def find_managed_instances(client, instance_ids=None, ping_status=None, tags=None, computer_name=None, ip_address=None,
-                           include_tags=True):
-    """Shaped managed instances; pages of 50, plus one ListTagsForResource per match when include_tags."""
-    raw = _ssm.describe_instance_information(client, instance_filters(instance_ids, ping_status, tags))
-    matched = [r for r in raw if instance_matches(r, instance_ids, ping_status, computer_name, ip_address)]
+                           include_tags=True, activation_ids=None):
+    """Shaped managed instances; pages of 50 (100 ids per filter), plus one ListTagsForResource per match when include_tags."""
+    tags = normalize_tags(tags)
+    raw = _ssm.describe_instance_information(client, instance_filters(instance_ids, ping_status, tags, activation_ids))
+    matched = [r for r in raw if instance_matches(r, instance_ids, ping_status, computer_name, ip_address, activation_ids)]
     shaped = []
     for entry in matched:
         instance_tags = None
         if include_tags or tags:
             instance_tags = tags_to_dict(_ssm.list_instance_tags(client, entry["InstanceId"]))
-        # The API filter on tags is repeated here in case the endpoint ignored it.
-        if tags and any(instance_tags.get(k) != str(v) for k, v in tags.items()):
+        # Tags are checked here: the API filter may have been left out (AWS refuses it beside other filters).
+        if tags and not tags_match(instance_tags, tags):
             continue
         shaped.append(shape_managed_instance(entry, instance_tags if include_tags else None))
     return shaped
@@ -44,23 +49,48 @@ def find_managed_instances(client, instance_ids=None, ping_status=None, tags=Non
 
 def describe_container_instances_raw(client, cluster, container_instances=None, managed_instance_ids=None, query=None,
                                      status=None, include=("TAGS",)):
-    """(raw descriptions, failures). Named instances are described directly; otherwise list then describe.
+    """(raw descriptions, failures). Named instances are described directly; managed instance ids are resolved
+    with the cluster query language (`ec2InstanceId in [...]`); otherwise the cluster is listed.
 
-    Cost: ceil(n/100) ListContainerInstances + ceil(n/100) DescribeContainerInstances calls.
+    Cost: ceil(n/100) DescribeContainerInstances calls, plus ceil(n/100) ListContainerInstances calls for a
+    listing or one per 90 managed instance ids.
     """
+    failures = []
     if container_instances:
         instances, failures = _ecs.describe_container_instances(client, cluster, container_instances, include=include)
+        if status:
+            instances = [ci for ci in instances if ci.get("status") == status]
+    elif managed_instance_ids:
+        instances = _ecs.describe_by_managed_ids(client, cluster, managed_instance_ids, query=query, status=status, include=include)
     else:
         instances = _ecs.list_and_describe(client, cluster, query=query, status=status, include=include)
-        failures = []
     if managed_instance_ids:
+        # Repeated on the results, so an endpoint that ignored the expression cannot add other hosts.
         instances = select_by_managed_ids(instances, managed_instance_ids)
-    if status and container_instances:
-        instances = [ci for ci in instances if ci.get("status") == status]
     return instances, failures
 
 
 def find_container_instances(client, cluster, container_instances=None, managed_instance_ids=None, query=None, status=None):
     """Shaped container instances (see describe_container_instances_raw for the call cost)."""
     instances, _failures = describe_container_instances_raw(client, cluster, container_instances, managed_instance_ids, query, status)
-    return [shape_container_instance(ci) for ci in instances]
+    return [shape_container_instance(ci, cluster) for ci in instances]
+
+
+def find_in_clusters(client, managed_instance_ids, clusters=None, query=None, status=None, include=("TAGS",)):
+    """{cluster ARN (or the name given): [raw descriptions]} of the clusters holding container instances of these
+    managed instances: every cluster of the region (one ListClusters call per 100 clusters), or `clusters`.
+
+    Cost per cluster: one ListContainerInstances call per 90 ids, one DescribeContainerInstances call per 100 found.
+    """
+    found = {}
+    for cluster in clusters or _ecs.list_cluster_arns(client):
+        try:
+            instances = _ecs.describe_by_managed_ids(client, cluster, managed_instance_ids, query=query, status=status, include=include)
+        except FleetAWSError as e:
+            if error_code(e.exception) == "ClusterNotFoundException":
+                continue  # deleted since it was listed
+            raise
+        instances = select_by_managed_ids(instances, managed_instance_ids)
+        if instances:
+            found[cluster] = instances
+    return found

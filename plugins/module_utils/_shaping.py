@@ -5,6 +5,12 @@
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ._timeparse import isoformat
+from ._user_input import normalize_tags
+
+# When one managed instance has several container instances (RegisterContainerInstance is not
+# idempotent, and a host moved between clusters leaves its old registration behind), the one most
+# likely to be running its agent describes the host: ACTIVE first, then the newest registration.
+_STATUS_RANK = {"ACTIVE": 0, "DRAINING": 1, "REGISTERING": 2, "DEREGISTERING": 3, "REGISTRATION_FAILED": 4, "INACTIVE": 5}
 
 
 def tags_to_dict(tag_list, key="Key", value="Value"):
@@ -13,7 +19,8 @@ def tags_to_dict(tag_list, key="Key", value="Value"):
 
 
 def dict_to_tags(tags, key="Key", value="Value"):
-    return [{key: str(k), value: str(v)} for k, v in sorted((tags or {}).items())]
+    """{k: v} -> [{'Key': k, 'Value': v}]; values are stored as _user_input.normalize_tags spells them."""
+    return [{key: k, value: v} for k, v in sorted(normalize_tags(tags).items())]
 
 
 def _dates_to_text(data):
@@ -86,12 +93,48 @@ def attributes_to_dict(attributes):
     return {attr["name"]: attr.get("value") for attr in (attributes or [])}
 
 
-def shape_container_instance(raw):
-    """The full description in snake_case plus the convenience keys callers filter on."""
-    shaped = _dates_to_text(camel_dict_to_snake_dict(raw, ignore_list=["tags", "attributes"]))
+def cluster_identity(cluster, container_instance_arn=None):
+    """(cluster name, cluster ARN) from the cluster a call named and, for a name, the instance's ARN.
+
+    Container instance ARNs name their cluster (arn:...:container-instance/CLUSTER/ID), so the cluster ARN
+    is known without a DescribeClusters call; None when neither gives it (an old-format ARN).
+    """
+    cluster = cluster or ""
+    if cluster.startswith("arn:"):
+        return cluster.rsplit("/", 1)[-1], cluster
+    parts = str(container_instance_arn or "").split(":")
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if len(resource) == 3 and resource[0] == "container-instance" and resource[1] in (cluster, ""):
+        return cluster or resource[1], ":".join(parts[:5] + ["cluster/" + resource[1]])
+    return cluster or None, None
+
+
+def preferred_first(shaped_instances):
+    """Shaped container instances of one managed instance, the one that describes the host first."""
+    def key(ci):
+        registered = str(ci.get("registered_at") or "")
+        # Newest first without parsing dates: ISO-8601 strings order like the times they name.
+        return (_STATUS_RANK.get(ci.get("status"), 9), [-ord(c) for c in registered])
+    return sorted(shaped_instances, key=key)
+
+
+def by_managed_instance_id(shaped_instances):
+    """{managed instance id: the row that describes it} (see preferred_first); rows without an id are left out."""
+    grouped = {}
+    for ci in shaped_instances:
+        if ci.get("managed_instance_id"):
+            grouped.setdefault(ci["managed_instance_id"], []).append(ci)
+    return {mid: preferred_first(rows)[0] for mid, rows in grouped.items()}
+
+
+def container_instance_summary(raw, cluster=None):
+    """The convenience keys callers filter on, read straight from a raw description (no snake_case conversion).
+
+    With `cluster` (the name or ARN the call used), they include cluster_name and cluster_arn.
+    """
     registered = raw.get("registeredResources")
     remaining = raw.get("remainingResources")
-    shaped.update({
+    summary = {
         "container_instance_arn": raw.get("containerInstanceArn"),
         "container_instance_id": container_instance_id(raw.get("containerInstanceArn", "")),
         "managed_instance_id": raw.get("ec2InstanceId"),
@@ -107,7 +150,16 @@ def shape_container_instance(raw):
         "remaining_memory": _resource(remaining, "MEMORY"),
         "attributes": attributes_to_dict(raw.get("attributes")),
         "tags": tags_to_dict(raw.get("tags"), key="key", value="value"),
-    })
+    }
+    if cluster is not None:
+        summary["cluster_name"], summary["cluster_arn"] = cluster_identity(cluster, raw.get("containerInstanceArn"))
+    return summary
+
+
+def shape_container_instance(raw, cluster=None):
+    """The full description in snake_case plus the convenience keys of container_instance_summary."""
+    shaped = _dates_to_text(camel_dict_to_snake_dict(raw, ignore_list=["tags", "attributes"]))
+    shaped.update(container_instance_summary(raw, cluster))
     return shaped
 
 
@@ -124,6 +176,19 @@ def container_instance_state(shaped, custom_only=True):
         "pending_tasks_count": shaped.get("pending_tasks_count", 0),
         "attributes": attributes,
     }
+
+
+# The keys of a compact container instance row: what a caller acts on, without the agent's dozens of
+# ecs.* attributes and resource lists that make a full description a few kilobytes.
+COMPACT_KEYS = ("container_instance_arn", "container_instance_id", "cluster_name", "cluster_arn", "managed_instance_id", "status",
+                "agent_connected", "agent_version", "running_tasks_count", "pending_tasks_count")
+
+
+def compact_container_instance(shaped):
+    """A shaped (or summarised) container instance cut to COMPACT_KEYS plus its custom (non ecs.*) attributes."""
+    compact = {k: shaped.get(k) for k in COMPACT_KEYS if k in shaped}
+    compact["attributes"] = {k: v for k, v in (shaped.get("attributes") or {}).items() if not k.startswith("ecs.")}
+    return compact
 
 
 def cluster_settings_to_dict(settings):

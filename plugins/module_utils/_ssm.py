@@ -2,9 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Thin SSM API wrappers: retried, batched to service limits, raising FleetAWSError (never fail_json)."""
 
+from ._batching import SSM_ACTIVATION_FILTER_VALUES
 from ._batching import SSM_ACTIVATION_PAGE
+from ._batching import SSM_FILTER_VALUES
 from ._batching import SSM_INSTANCE_PAGE
 from ._batching import follow_pages
+from ._batching import split_filters
 from ._errors import handle_errors
 from ._retry import fleet_retry
 
@@ -31,8 +34,17 @@ def _activations_page(client, filters, token):
 
 @handle_errors("describe SSM activations", missing_codes=("InvalidActivationId",), missing_value=[])
 def describe_activations(client, filters=None):
-    """All activations matching DescribeActivations `filters` ([{'FilterKey', 'FilterValues'}])."""
-    return follow_pages(lambda token: _activations_page(client, filters, token), "ActivationList", "NextToken")
+    """All activations matching DescribeActivations `filters` ([{'FilterKey', 'FilterValues'}]), values 100 per call."""
+    found = []
+    for batch in split_filters(filters, SSM_ACTIVATION_FILTER_VALUES, "FilterKey", "FilterValues"):
+        found.extend(follow_pages(lambda token, batch=batch: _activations_page(client, batch, token), "ActivationList", "NextToken"))
+    return _unique_by(found, "ActivationId")
+
+
+def _unique_by(entries, key):
+    """Entries without repeats of entry[key] (chunked filters may list one entry twice), order kept."""
+    seen = set()
+    return [e for e in entries if not (e.get(key) in seen or seen.add(e.get(key)))]
 
 
 @handle_errors("delete the SSM activation", missing_codes=("InvalidActivation", "InvalidActivationId"), missing_value=False)
@@ -55,8 +67,11 @@ def _instances_page(client, filters, token):
 
 @handle_errors("describe SSM managed instances", missing_codes=_MISSING_INSTANCE, missing_value=[])
 def describe_instance_information(client, filters=None):
-    """All managed instances matching `filters` ([{'Key', 'Values'}]), in pages of 50."""
-    return follow_pages(lambda token: _instances_page(client, filters, token), "InstanceInformationList", "NextToken")
+    """All managed instances matching `filters` ([{'Key', 'Values'}]), in pages of 50, at most 100 values per filter."""
+    found = []
+    for batch in split_filters(filters, SSM_FILTER_VALUES):
+        found.extend(follow_pages(lambda token, batch=batch: _instances_page(client, batch, token), "InstanceInformationList", "NextToken"))
+    return _unique_by(found, "InstanceId")
 
 
 @handle_errors("deregister the SSM managed instance", missing_codes=_MISSING_INSTANCE, missing_value=False)

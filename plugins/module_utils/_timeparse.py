@@ -19,11 +19,18 @@ def utcnow():
 
 
 def parse_relative(value):
-    """'90m' -> timedelta(minutes=90); None when value is not a relative duration."""
+    """'90m' -> timedelta(minutes=90); None when value is not a relative duration.
+
+    A duration beyond what a timedelta holds (999999999d) is longer than any activation may live:
+    it becomes the longest one, so resolve_expiration reports it as over the limit, not as a crash.
+    """
     match = _RELATIVE.match(str(value))
     if not match:
         return None
-    return datetime.timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    try:
+        return datetime.timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    except OverflowError:
+        return datetime.timedelta.max
 
 
 def parse_iso8601(value):
@@ -45,6 +52,8 @@ def resolve_expiration(value, now=None):
     now = now or utcnow()
     delta = parse_relative(value)
     if delta is not None:
+        if delta > MAX_ACTIVATION_LIFETIME:
+            raise ExpirationError(_too_far(value))
         expires = now + delta
     else:
         expires = parse_iso8601(value)
@@ -55,9 +64,13 @@ def resolve_expiration(value, now=None):
     if expires <= now:
         raise ExpirationError(f"expiration '{value}' is not in the future; give a later time or a duration such as 2h")
     if expires - now > MAX_ACTIVATION_LIFETIME:
-        raise ExpirationError(f"expiration '{value}' is more than 30 days away; SSM activations live at most 30 days: "
-                              "give 30d or less (an activation is best created per enrollment run, with a short expiry such as 2h)")
+        raise ExpirationError(_too_far(value))
     return expires.astimezone(datetime.timezone.utc)
+
+
+def _too_far(value):
+    return (f"expiration '{value}' is more than 30 days away; SSM activations live at most 30 days: "
+            "give 30d or less (an activation is best created per enrollment run, with a short expiry such as 2h)")
 
 
 def isoformat(value):

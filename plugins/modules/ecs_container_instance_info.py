@@ -12,14 +12,28 @@ description:
     registered and remaining CPU and memory, attributes and tags.
   - Uses the fewest calls the API allows, ListContainerInstances in pages of 100 and
     DescribeContainerInstances in batches of 100, never one call per instance.
+  - With O(managed_instance_ids), ECS itself selects the instances with the cluster query language
+    (C(ec2InstanceId in [...]), 90 ids per expression to stay within ECS's 2,000-character limit)
+    instead of the whole cluster being listed. Draining 100 hosts of a 5,000-host cluster costs
+    two ListContainerInstances calls and one DescribeContainerInstances call.
+  - With O(any_cluster=true), every cluster of the region is searched for the O(managed_instance_ids), at the
+    cost of one ListClusters call per 100 clusters, then the same per cluster.
 author:
   - hybridfleet maintainers (@hybridfleet)
 options:
   cluster:
     description:
-      - Name or ARN of the cluster.
+      - Name or ARN of the cluster. Required unless O(any_cluster=true).
+      - An ARN from another region or account than the task's is refused before any call (the account is
+        read with STS GetCallerIdentity, which needs no IAM permission).
     type: str
-    required: true
+  any_cluster:
+    description:
+      - Search every cluster of the region for the O(managed_instance_ids) instead of one O(cluster).
+      - Needs O(managed_instance_ids); cannot be combined with O(cluster) or O(container_instances).
+      - Use it to find out which cluster a host is registered in before acting on it.
+    type: bool
+    default: false
   filter:
     description:
       - A cluster query language expression, for example V(attribute:ecs.os-type == linux) or
@@ -38,6 +52,7 @@ options:
   managed_instance_ids:
     description:
       - Only the container instances of these managed instances (C(mi-) ids; ECS shows them as C(ec2InstanceId)).
+      - An id found in no searched cluster is simply absent from the result.
     type: list
     elements: str
 extends_documentation_fragment:
@@ -71,6 +86,18 @@ EXAMPLES = r"""
     cluster: hybrid-cluster
     managed_instance_ids:
       - mi-0123456789abcdef0
+
+- name: Which cluster is each of these servers registered in?
+  hybridfleet.ecs_anywhere.ecs_container_instance_info:
+    any_cluster: true
+    managed_instance_ids: "{{ groups['retiring'] | map('extract', hostvars, 'ssm_managed_instance_id') | list }}"
+  register: where
+
+- name: Refuse servers that are registered in another cluster
+  ansible.builtin.assert:
+    that: where.by_managed_instance_id[item].cluster_name == 'hybrid-cluster'
+    fail_msg: "{{ item }} is registered in {{ where.by_managed_instance_id[item].cluster_name }}"
+  loop: "{{ where.by_managed_instance_id | list }}"
 """
 
 RETURN = r"""
@@ -88,7 +115,13 @@ container_instances:
     container_instance_id:
       description: The id part of the ARN.
       type: str
-    managed_instance_id:
+    cluster_name:
+      description: Name of the cluster the instance is registered in.
+      type: str
+      cluster_arn:
+      description: ARN of that cluster (V(null) only for a container instance ARN of the old format, which does not name it).
+      type: str
+      managed_instance_id:
       description: The SSM managed instance id (C(ec2InstanceId) in ECS).
       type: str
       sample: mi-0123456789abcdef0
@@ -128,6 +161,16 @@ container_instances:
     tags:
       description: Tags.
       type: dict
+by_managed_instance_id:
+  description:
+    - The rows of RV(container_instances) keyed by managed instance id (same keys as those rows).
+    - When one managed instance has several container instances (a host re-registered, or registered in two
+      clusters), the row is the one describing the host best, V(ACTIVE) before V(DRAINING) and other statuses,
+      then the newest registration. Every one of them is in RV(container_instances).
+    - A managed instance id found in no searched cluster is absent.
+  returned: always
+  type: dict
+  sample: {"mi-0123456789abcdef0": {"cluster_name": "hybrid-cluster", "status": "ACTIVE", "running_tasks_count": 2}}
 failures:
   description: Requested O(container_instances) that ECS could not describe (arn, reason, detail).
   returned: always
@@ -137,28 +180,65 @@ failures:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import ECS_QUERY_LENGTH
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_arn_location
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_managed_instance_ids
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetAWSError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import error_code
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import describe_container_instances_raw
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_in_clusters
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import by_managed_instance_id
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_container_instance
 
 
 class ContainerInstanceInfo:
     def __init__(self, module):
         self.module = module
+        self.p = module.params
         self.client = module.client("ecs")
 
     def run(self):
-        p = self.module.params
-        check_cluster(p["cluster"])
-        try:
-            instances, failures = describe_container_instances_raw(
+        p = self.p
+        check_managed_instance_ids(p["managed_instance_ids"], "managed_instance_ids")
+        if p["filter"] and len(p["filter"]) > ECS_QUERY_LENGTH:
+            raise FleetError(f"filter is {len(p['filter'])} characters long; ECS accepts cluster query language expressions of at most "
+                             f"{ECS_QUERY_LENGTH}. Shorten it, or select the instances with managed_instance_ids.")
+        if p["any_cluster"]:
+            if not p["managed_instance_ids"] or p["cluster"] or p["container_instances"]:
+                raise FleetError("any_cluster: true searches every cluster of the region for managed_instance_ids: give those, "
+                                 "and neither cluster nor container_instances (leave any_cluster unset to look in one cluster).")
+            found = self._query(lambda: find_in_clusters(self.client, p["managed_instance_ids"], query=p["filter"], status=p["status"]))
+            rows = [shape_container_instance(ci, cluster) for cluster, instances in found.items() for ci in instances]
+            failures = []
+        else:
+            if p["cluster"] is None:
+                raise FleetError("cluster is required (or any_cluster: true with managed_instance_ids to search every cluster of the region).")
+            check_cluster(p["cluster"])
+            check_arn_location([p["cluster"]] + list(p["container_instances"] or []), self.module.region, self.module.caller_account,
+                               "cluster" if p["cluster"].startswith("arn:") else "container_instances")
+            instances, failures = self._query(lambda: describe_container_instances_raw(
                 self.client, p["cluster"], container_instances=p["container_instances"], managed_instance_ids=p["managed_instance_ids"],
-                query=p["filter"], status=p["status"])
+                query=p["filter"], status=p["status"]))
+            rows = [shape_container_instance(ci, p["cluster"]) for ci in instances]
+        return {
+            "changed": False,
+            "container_instances": rows,
+            "by_managed_instance_id": by_managed_instance_id(rows),
+            "failures": [camel_dict_to_snake_dict(f) for f in failures],
+        }
+
+    def _query(self, call):
+        p = self.p
+        try:
+            return call()
+        except ValueError as e:
+            # Raised while chunking: the filter leaves no room for even one managed instance id.
+            raise FleetError(f"filter is too long to combine with managed_instance_ids within ECS's {ECS_QUERY_LENGTH}-character limit "
+                             f"({e}); shorten it.") from e
         except FleetAWSError as e:
             # ECS refuses a malformed expression with a generic InvalidParameterException; name the culprit and the fix.
             if p["filter"] and not p["container_instances"] and error_code(e.exception) == "InvalidParameterException":
@@ -167,16 +247,12 @@ class ContainerInstanceInfo:
                                  "see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-query-language.html), "
                                  "or leave filter unset.") from e
             raise
-        return {
-            "changed": False,
-            "container_instances": [shape_container_instance(ci) for ci in instances],
-            "failures": [camel_dict_to_snake_dict(f) for f in failures],
-        }
 
 
 def main():
     argument_spec = dict(
-        cluster=dict(type="str", required=True),
+        cluster=dict(type="str"),
+        any_cluster=dict(type="bool", default=False),
         filter=dict(type="str"),
         status=dict(type="str", choices=["ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"]),
         container_instances=dict(type="list", elements="str"),

@@ -14,8 +14,11 @@ description:
     per enrollment run with a short O(expiration) and delete it afterwards with O(state=absent).
   - With O(state=present) and O(activation_id), the module only checks that the activation exists
     and returns it (without its code); it fails if it does not exist.
-  - With O(state=absent), deletes the activation O(activation_id), or every activation matching all of
-    O(default_instance_name), O(tags) and O(expired) that are given.
+  - With O(state=absent), deletes every activation matching all of O(activation_id), O(default_instance_name),
+    O(tags) and O(expired) that are given. With O(activation_id) and O(tags), the activation is deleted only
+    if it carries those tags (otherwise nothing is deleted, with a warning). Without O(activation_id), every
+    match is deleted, so a run that tags its activation with a unique run id can delete it, and any duplicate
+    a retried CreateActivation left behind, with O(tags) alone.
   - The returned activation code is a secret. Set C(no_log) to V(true) on the task and pass the code on
     only to the hosts that register.
 author:
@@ -60,8 +63,9 @@ options:
     default: 2h
   tags:
     description:
-      - Tags for a new activation.
+      - Tags for a new activation (at most 50; keys 1-128 and values 0-256 characters; keys may not start with V(aws:)).
       - With O(state=absent), deletes only activations carrying all of these tags.
+      - Booleans are stored as V(true) / V(false) and numbers as their digits; a V(null) value is refused.
     type: dict
   expired:
     description:
@@ -110,6 +114,21 @@ EXAMPLES = r"""
     expired: true
     tags:
       purpose: ecs-anywhere
+
+- name: Create this run's activation, tagged with a unique run id
+  hybridfleet.ecs_anywhere.ssm_activation:
+    iam_role: ecsAnywhereRole
+    registration_limit: "{{ ansible_play_hosts | length }}"
+    tags:
+      hybridfleet-run: "{{ run_id }}"
+  register: activation
+  no_log: true
+
+- name: Delete every activation of this run (a retried CreateActivation may have made two)
+  hybridfleet.ecs_anywhere.ssm_activation:
+    state: absent
+    tags:
+      hybridfleet-run: "{{ run_id }}"
 """
 
 RETURN = r"""
@@ -160,9 +179,18 @@ deleted_activations:
   returned: when O(state=absent)
   type: list
   elements: dict
+deleted_ids:
+  description: The ids of RV(deleted_activations); empty when nothing matched (then RV(changed) is V(false)).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: ["8b5a3b8e-3f0e-4c1e-9a53-5e0c7e3b2a11", "0d6f3c51-8a0e-4b7e-a1c4-2f9e6d1b7a20"]
 """
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ssm
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import SSM_DEFAULT_INSTANCE_NAME_LENGTH
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import SSM_DESCRIPTION_LENGTH
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import SSM_REGISTRATION_LIMIT
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetAWSError
@@ -173,8 +201,10 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_activation
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._timeparse import ExpirationError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._timeparse import resolve_expiration
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._user_input import check_tags
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._user_input import normalize_tags
 
-MAX_REGISTRATIONS = 1000
+MAX_REGISTRATIONS = SSM_REGISTRATION_LIMIT
 
 
 class ActivationManager:
@@ -213,13 +243,18 @@ class ActivationManager:
             expires = resolve_expiration(p["expiration"])
         except ExpirationError as e:
             raise FleetError(str(e)) from e
+        for option, limit in (("description", SSM_DESCRIPTION_LENGTH), ("default_instance_name", SSM_DEFAULT_INSTANCE_NAME_LENGTH)):
+            if len(p[option] or "") > limit:
+                raise FleetError(f"{option} is {len(p[option])} characters long; SSM accepts at most {limit}. Shorten it.")
+        tags = normalize_tags(p["tags"])
+        check_tags(tags, "ssm")
         request = {"IamRole": p["iam_role"], "RegistrationLimit": p["registration_limit"], "ExpirationDate": expires}
         if p["default_instance_name"]:
             request["DefaultInstanceName"] = p["default_instance_name"]
         if p["description"]:
             request["Description"] = p["description"]
-        if p["tags"]:
-            request["Tags"] = dict_to_tags(p["tags"])
+        if tags:
+            request["Tags"] = dict_to_tags(tags)
         return request
 
     @staticmethod
@@ -254,13 +289,14 @@ class ActivationManager:
 
     def absent(self):
         p = self.params
-        if p["activation_id"]:
-            targets = find_activations(self.client, activation_ids=[p["activation_id"]])
-        elif p["default_instance_name"] or p["tags"] or p["expired"] is not None:
-            targets = find_activations(self.client, default_instance_name=p["default_instance_name"], tags=p["tags"], expired=p["expired"])
-        else:
+        selectors = dict(default_instance_name=p["default_instance_name"], tags=normalize_tags(p["tags"]) or None, expired=p["expired"])
+        if not (p["activation_id"] or any(v is not None for v in selectors.values())):
             raise FleetError("state=absent needs activation_id, or default_instance_name, tags or expired to choose what to delete; "
                              "refusing to delete every activation in the region.")
+        ids = [p["activation_id"]] if p["activation_id"] else None
+        targets = find_activations(self.client, activation_ids=ids, **selectors)
+        if ids and not targets:
+            self._explain_unmatched_id(p["activation_id"], selectors)
         deleted = []
         for activation in targets:
             if self.module.check_mode or _ssm.delete_activation(self.client, activation["id"]):
@@ -268,8 +304,17 @@ class ActivationManager:
         return {
             "changed": bool(deleted),
             "deleted_activations": deleted,
+            "deleted_ids": [a["id"] for a in deleted],
             "diff": {"before": {"activations": [a["id"] for a in deleted]}, "after": {"activations": []}},
         }
+
+    def _explain_unmatched_id(self, activation_id, selectors):
+        """activation_id with tags (or other criteria) deletes only a match: say so when it exists but does not match."""
+        if not any(v is not None for v in selectors.values()) or not find_activations(self.client, activation_ids=[activation_id]):
+            return
+        given = ", ".join(f"{k}={v}" for k, v in selectors.items() if v is not None)
+        self.module.warn(f"Activation {activation_id} exists but does not match {given}; it was not deleted. "
+                         "Remove those options to delete it by id alone.")
 
 
 def main():

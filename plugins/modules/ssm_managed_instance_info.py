@@ -9,14 +9,23 @@ short_description: List SSM managed instances of a hybrid fleet
 description:
   - Lists AWS Systems Manager managed instances (C(mi-) ids for on-premises servers) with their
     agent ping status, agent version, address and registration details.
-  - Reads DescribeInstanceInformation in pages of 50 (the API maximum); O(computer_name) and
-    O(ip_address) are matched on the results since the API cannot filter on them.
+  - Reads DescribeInstanceInformation in pages of 50 (the API maximum), with at most 100 ids per filter
+    (more ids make more calls); O(computer_name) and O(ip_address) are matched on the results since the
+    API cannot filter on them.
+  - AWS refuses tag filters combined with other filters, so with O(instance_ids) or O(activation_ids) the
+    tags are checked on the results instead (one ListTagsForResource call per instance found).
 author:
   - hybridfleet maintainers (@hybridfleet)
 options:
   instance_ids:
     description:
       - Only these managed instances.
+    type: list
+    elements: str
+  activation_ids:
+    description:
+      - Only instances registered with these activations (SSM's C(ActivationIds) filter), for example to find what one
+        enrollment run's activation registered without listing the account.
     type: list
     elements: str
   ping_status:
@@ -68,6 +77,12 @@ EXAMPLES = r"""
   hybridfleet.ecs_anywhere.ssm_managed_instance_info:
     instance_ids:
       - mi-0123456789abcdef0
+
+- name: What did this run's activation register?
+  hybridfleet.ecs_anywhere.ssm_managed_instance_info:
+    activation_ids:
+      - "{{ activation.activation.id }}"
+    include_tags: false
 """
 
 RETURN = r"""
@@ -147,13 +162,14 @@ class ManagedInstanceInfo:
     def run(self):
         p = self.module.params
         found = find_managed_instances(self.client, p["instance_ids"], p["ping_status"], p["tags"], p["computer_name"],
-                                       p["ip_address"], p["include_tags"])
+                                       p["ip_address"], p["include_tags"], p["activation_ids"])
         return {"changed": False, "instances": found}
 
 
 def main():
     argument_spec = dict(
         instance_ids=dict(type="list", elements="str"),
+        activation_ids=dict(type="list", elements="str"),
         ping_status=dict(type="str", choices=["Online", "ConnectionLost", "Inactive"]),
         tags=dict(type="dict"),
         computer_name=dict(type="str"),

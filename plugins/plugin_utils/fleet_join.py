@@ -5,22 +5,9 @@
 Pure: takes API responses, returns plain data that the inventory caches and turns into hosts.
 """
 
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import preferred_first
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_container_instance
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_managed_instance
-
-# When one managed instance has several container instances (RegisterContainerInstance is not
-# idempotent, and a host moved between clusters leaves its old registration behind), the host is
-# described by the one most likely to be running its agent: ACTIVE first, then the newest.
-_STATUS_RANK = {"ACTIVE": 0, "DRAINING": 1, "REGISTERING": 2, "DEREGISTERING": 3, "REGISTRATION_FAILED": 4, "INACTIVE": 5}
-
-
-def _preference(container_instance):
-    return (_STATUS_RANK.get(container_instance.get("status"), 9), _negated_text(container_instance.get("registered_at") or ""))
-
-
-def _negated_text(text):
-    # Sort newest first without parsing dates: ISO-8601 strings order like the times they name.
-    return [-ord(c) for c in text]
 
 
 def index_container_instances(cluster_instances):
@@ -34,9 +21,7 @@ def index_container_instances(cluster_instances):
                 continue
             shaped["cluster"] = cluster
             index.setdefault(managed_id, []).append(shaped)
-    for candidates in index.values():
-        candidates.sort(key=_preference)
-    return index
+    return {managed_id: preferred_first(candidates) for managed_id, candidates in index.items()}
 
 
 def join_fleet(region, managed_instances, cluster_instances, instance_tags=None):

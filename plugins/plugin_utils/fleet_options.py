@@ -27,12 +27,14 @@ def ssm_filters(ping_status=None, tags=None):
     """DescribeInstanceInformation Filters: on-premises managed instances only, by ping status and tags.
 
     EC2 instances also appear in DescribeInstanceInformation; ECS Anywhere hosts are the
-    ManagedInstance resource type (mi- ids).
+    ManagedInstance resource type (mi- ids). AWS refuses tag filters combined with other filter types,
+    so with tag_filters only the tags go to the API and entry_matches checks the type and ping status.
     """
+    if tags:
+        return instance_filters(tags=tags)
     filters = [{"Key": "ResourceType", "Values": [MANAGED_INSTANCE]}]
     if ping_status:
         filters.append({"Key": "PingStatus", "Values": list(ping_status)})
-    filters.extend(instance_filters(tags=tags))
     return filters
 
 

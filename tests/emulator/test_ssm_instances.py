@@ -111,8 +111,9 @@ def test_filters_both_forms(ssm, role, register):
     assert ids(Filters=[{"Key": "tag-key", "Values": ["tier"]}]) == sorted(b_ids)
     assert ids(Filters=[{"Key": "InstanceIds", "Values": a_ids[:1]}]) == a_ids[:1]
     assert ids(Filters=[{"Key": "ActivationIds", "Values": [act_b["ActivationId"]]}]) == sorted(b_ids)
+    assert ids(Filters=[{"Key": "tag:site", "Values": ["b"]}, {"Key": "tag:tier", "Values": ["x"]}]) == sorted(b_ids)
     assert ids(Filters=[{"Key": "ResourceType", "Values": ["ManagedInstance"]},
-                        {"Key": "tag:site", "Values": ["b"]}]) == sorted(b_ids)
+                        {"Key": "ActivationIds", "Values": [act_b["ActivationId"]]}]) == sorted(b_ids)
     assert ids(Filters=[{"Key": "ResourceType", "Values": ["EC2Instance"]}]) == []
     assert ids(InstanceInformationFilterList=[{"key": "InstanceIds", "valueSet": b_ids[:2]}]) == sorted(b_ids[:2])
     assert ids(InstanceInformationFilterList=[{"key": "PingStatus", "valueSet": ["Online"]}]) == sorted(a_ids + b_ids)
@@ -131,6 +132,21 @@ def test_filter_errors(ssm):
                                           InstanceInformationFilterList=[{"key": "PingStatus",
                                                                           "valueSet": ["Online"]}])
     assert exc.value.response["Error"]["Code"] == "ValidationException"
+
+
+@pytest.mark.parametrize("filters, code, message", [
+    # "Tag filters can't be combined with other filter types." (API reference), in AWS's own words:
+    ([{"Key": "tag:site", "Values": ["a"]}, {"Key": "PingStatus", "Values": ["Online"]}],
+     "ValidationException", "Cannot mix tag or inventory filter with any other filter."),
+    ([{"Key": "tag-key", "Values": ["site"]}, {"Key": "InstanceIds", "Values": ["mi-0123456789abcdef0"]}],
+     "ValidationException", "Cannot mix tag or inventory filter with any other filter."),
+    ([{"Key": "ResourceType", "Values": ["ManagedInstance", "EC2Instance"]}],
+     "InvalidInstanceInformationFilterValue", "ResourceType filter may contain only one value."),
+])
+def test_filter_combinations_aws_refuses(ssm, filters, code, message):
+    with pytest.raises(ssm.exceptions.ClientError) as exc:
+        ssm.describe_instance_information(Filters=filters)
+    assert (exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]) == (code, message)
 
 
 @pytest.mark.parametrize("max_results", [4, 51])

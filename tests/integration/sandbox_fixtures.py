@@ -7,6 +7,7 @@ Everything started here is stopped here; teardown checks that no container or vo
 """
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Emulator
+from tests.sandbox import proxy as sandbox_proxy
 from tests.sandbox import settings
-from tests.sandbox.fleet import Fleet
+from tests.sandbox.controller_user import ControllerUser
+from tests.sandbox.fleet import LABEL, Fleet
 
 REPO = settings.REPO
 ENGINE = REPO / "tests" / "sandbox" / "hosts" / "engine.sh"
@@ -130,7 +133,7 @@ def test_fleet(docker_engine):
         subprocess.run(["docker", "rm", "-f"] + held, check=True, capture_output=True)
     fleet.down()
     assert not fleet.inventory_path().exists()
-    left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.hybridfleet.sandbox=%s" % fleet.name],
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=%s=%s" % (LABEL, fleet.name)],
                           check=True, text=True, capture_output=True).stdout.split()
     assert not left, "containers left behind: %s" % left
     existing = set(subprocess.run(["docker", "volume", "ls", "-q"], check=True, text=True,
@@ -138,6 +141,50 @@ def test_fleet(docker_engine):
     assert not existing & set(volumes), "volumes left behind: %s" % (existing & set(volumes))
     vm_files = list((settings.STATE / "vms").glob("hf-%s-*" % fleet.name))
     assert not vm_files, "VM files left behind: %s" % vm_files
+
+
+@pytest.fixture(scope="module")
+def forward_proxy(docker_engine):
+    """A proxied network of this module's own and squid, its only way out (tests/sandbox/proxy).
+
+    Start hosts on it with `test_fleet.up(n, "bookworm", network=forward_proxy.network)`: they reach
+    nothing (this machine's emulator and mirror, the Debian archive, ...) but the proxy.
+    Gives the ForwardProxy: `.url` (http://user:password@address:port, percent-encoded), `.plain_url`,
+    `.user`, `.password` (has `@` and `%`), `.access_log`, `.requests(since=.log_size())` (parsed lines:
+    time, client, user, method, url, host, status, bytes), `.network`.
+    """
+    name = "hf-px%d-%s" % (os.getpid(), secrets.token_hex(2))
+    network, proxy = sandbox_proxy.up(name, free_port())
+    proxy.network = network.name
+    yield proxy
+    # Hosts still on the network (their fleet may be torn down later) go with it, volumes too.
+    for container in network.attached():
+        labels = json.loads(subprocess.run(["docker", "inspect", "-f", "{{json .Config.Labels}}", container],
+                                           check=True, text=True, capture_output=True).stdout)
+        subprocess.run(["docker", "rm", "-f", "-v", container], check=True, capture_output=True)
+        if labels.get(LABEL):
+            Fleet(labels[LABEL]).write_inventory()
+    sandbox_proxy.down(name)
+    assert not network.exists() and not network.guarded()
+
+
+@pytest.fixture(scope="module")
+def nonroot_controller():
+    """The controller as a local user with no sudo rights (tests/sandbox/controller_user.py).
+
+    `.run(argv, env=None, cwd=None, timeout=600, input=None)` runs as that user (CompletedProcess, never
+    raises on rc); `.env(extra)` its own environment (HOME, TMPDIR, PATH with the venv first,
+    ANSIBLE_COLLECTIONS_PATH) plus e.g. `aws_env(emulator.url)`; `.bin("ansible-playbook")`;
+    `.key` its copy of the fleet key; `.inventory(dict)` writes an inventory of its own using that copy;
+    `.write(name, text)` any other file of its own; `.name`, `.uid`, `.home`, `.tmp`.
+    Removed at the end (processes still running as it, ACL entries, the user, its files), and checked.
+    """
+    user = ControllerUser().create()
+    try:
+        yield user
+    finally:
+        user.remove()
+    assert not user.exists() and not user.base.exists() and not user.pids()
 
 
 def _mounts(container):
@@ -185,6 +232,27 @@ def write_ecs_config(host, cluster, emulator_url, region=REGION):
               "ECS_INSTANCE_ATTRIBUTES={\"sandbox\": \"yes\"}\nECS_SANDBOX_HEARTBEAT_SECONDS=1\n"
               % (cluster, region, emulator_url))
     host.exec("install -d /etc/ecs && cat > /etc/ecs/ecs.config", input=config)
+
+
+def ansible_ad_hoc(inventory, pattern, module, args, become=False, env=None, run_as=None, timeout=180):
+    """One ad-hoc Ansible call (`ansible PATTERN -m MODULE -a ARGS`); returns {host: one-line result}.
+
+    `env` replaces the environment when given; `run_as` is a ControllerUser to run it as (its env()
+    unless `env` is given).
+    """
+    argv = [str(Path(sys.executable).parent / "ansible"), "-i", str(inventory), pattern, "-o",
+            "-m", module, "-a", args] + (["--become"] if become else [])
+    if run_as:
+        proc = run_as.run(argv, env=env, timeout=timeout)
+    else:
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    results = {}
+    for line in proc.stdout.splitlines():
+        name, sep, rest = line.partition(" | ")
+        if sep:
+            results[name] = rest
+    assert results, "ansible gave no per-host result (rc=%d):\n%s\n%s" % (proc.returncode, proc.stdout, proc.stderr)
+    return results
 
 
 def agent_metadata(host):

@@ -27,6 +27,10 @@ def test_build_and_install_into_fresh_path(tmp_path):
     assert info["namespace"] == "hybridfleet" and info["name"] == "ecs_anywhere"
     assert info["dependencies"] == {"amazon.aws": ">=10.0.0", "community.general": ">=9.0.0"}
     assert "meta/runtime.yml" in names
+    # The licence galaxy.yml declares ships with the code it covers.
+    assert "LICENSE" in names and info["license"] == ["GPL-3.0-or-later"]
+    assert "GNU GENERAL PUBLIC LICENSE" in tarfile.open(tarballs[0]).extractfile("LICENSE").read().decode()[:200]
+    assert "Version 3" in tarfile.open(tarballs[0]).extractfile("LICENSE").read().decode()[:200]
     # Developer-only state must never ship.
     assert not [n for n in names if n.startswith((".venv", ".sandbox", ".build", "tests/sandbox"))]
 

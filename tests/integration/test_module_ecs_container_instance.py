@@ -70,7 +70,7 @@ def test_drain_activate_and_attributes_check_real_repeat(play, emulator):
         {"ecs_container_instance": {"cluster": CLUSTER, "managed_instance_id": mid, "state": "draining",
                                     "attributes": {"site": "p7"}}, "check_mode": True},
         {"ecs_container_instance": {"cluster": CLUSTER, "managed_instance_id": mid, "state": "draining",
-                                    "attributes": {"site": "p7"}}},
+                                    "attributes": {"site": "p7"}, "result_detail": "full"}},
         {"ecs_container_instance": {"cluster": CLUSTER, "managed_instance_id": mid, "state": "draining",
                                     "attributes": {"site": "p7"}}},
         {"ecs_container_instance": {"cluster": CLUSTER, "container_instance": arn, "state": "active", "remove_attributes": ["site"]}},
@@ -120,7 +120,8 @@ def test_drain_120_with_wait_batches_polls(play, emulator):
     external_service(emulator, 60)
     emulator.reset_stats()
     (result,) = play({"ecs_container_instance": {"cluster": CLUSTER, "managed_instance_id": seeded["managed_instance_ids"],
-                                                 "state": "draining", "wait": True, "poll_interval": 1, "wait_timeout": 60}})
+                                                 "state": "draining", "wait": True, "poll_interval": 1, "wait_timeout": 60,
+                                                 "result_detail": "full"}})
     assert result["changed"] and len(result["container_instances"]) == 120
     assert all(c["status"] == "DRAINING" and c["running_tasks_count"] == 0 for c in result["container_instances"])
     assert sum(b["running_tasks_count"] for b in result["before"]) == 60
@@ -129,6 +130,12 @@ def test_drain_120_with_wait_batches_polls(play, emulator):
     # 2 describes to resolve by managed id, 2 to report the result, and at most 2 per poll round in between.
     assert emulator.calls("ecs:DescribeContainerInstances") <= 2 * rounds + 4
     assert emulator.calls("ecs:UpdateContainerInstancesState") == 12
+    # 120 managed instance ids: two `ec2InstanceId in [...]` expressions (90 + 30), not a listing of the cluster
+    assert emulator.calls("ecs:ListContainerInstances") == 2
+    assert result["timed_out"] is False and set(result["outcomes"].values()) == {"drained"} and len(result["outcomes"]) == 120
+    row = result["by_managed_instance_id"][seeded["managed_instance_ids"][0]]
+    assert row == {"container_instance_arn": seeded["container_instance_arns"][0], "outcome": "drained", "running_tasks_count": 0,
+                   "status": "DRAINING"}
 
 
 def test_timeout_reports_standalone_tasks_and_reverts_on_request(play, emulator):
@@ -170,3 +177,63 @@ def test_deregister_with_wait_force_and_repeat(play, emulator):
     assert forced["changed"] and forced["container_instances"][0]["status"] == "INACTIVE"
     assert again["changed"] is False
     assert info["container_instances"] == []
+
+
+def test_info_resolves_100_of_5000_hosts_in_three_calls(play, emulator):
+    """Issue 16: drain 100 hosts of a 5,000-host cluster without listing the cluster (<= 6 calls)."""
+    seeded = emulator.seed(CLUSTER, 5000)
+    wanted = seeded["managed_instance_ids"][::50]
+    emulator.reset_stats()
+    (found,) = play({"ecs_container_instance_info": {"cluster": CLUSTER, "managed_instance_ids": wanted}})
+    calls = emulator.stats()["calls"]
+    assert calls == {"ecs:ListContainerInstances": 2, "ecs:DescribeContainerInstances": 1}, calls
+    assert sorted(found["by_managed_instance_id"]) == sorted(wanted) and len(found["container_instances"]) == 100
+    row = found["by_managed_instance_id"][wanted[3]]
+    assert row["container_instance_arn"] == seeded["container_instance_arns"][150]
+    assert row["cluster_name"] == CLUSTER and row["cluster_arn"] == seeded["cluster_arn"]
+    assert all(r["cluster_name"] == CLUSTER for r in found["container_instances"])
+
+
+def test_any_cluster_finds_each_host_in_its_cluster(play, emulator):
+    c1, c2 = emulator.seed("c1", 3), emulator.seed("c2", 2)
+    emulator.seed("c3", 1)
+    unknown = "mi-0000000000000beef"
+    emulator.reset_stats()
+    found, refused = play(
+        {"ecs_container_instance_info": {"any_cluster": True, "managed_instance_ids": [c1["managed_instance_ids"][0],
+                                                                                        c2["managed_instance_ids"][1], unknown]}},
+        {"ecs_container_instance_info": {"any_cluster": True}, "expect_failure": True},
+    )
+    by_mi = found["by_managed_instance_id"]
+    assert set(by_mi) == {c1["managed_instance_ids"][0], c2["managed_instance_ids"][1]}
+    assert by_mi[c1["managed_instance_ids"][0]]["cluster_name"] == "c1" and by_mi[c1["managed_instance_ids"][0]]["cluster_arn"] == c1["cluster_arn"]
+    assert by_mi[c2["managed_instance_ids"][1]]["cluster_name"] == "c2"
+    assert by_mi[c2["managed_instance_ids"][1]]["container_instance_arn"] == c2["container_instance_arns"][1]
+    # one ListClusters, one query per cluster, one describe per cluster holding a match
+    assert emulator.calls("ecs:ListClusters") == 1 and emulator.calls("ecs:ListContainerInstances") == 3
+    assert emulator.calls("ecs:DescribeContainerInstances") == 2
+    assert "any_cluster: true searches every cluster" in refused["msg"] and "managed_instance_ids" in refused["msg"]
+
+
+def test_timeout_reverts_only_what_this_call_drained_and_reports_each_instance(play, emulator):
+    """Issue 12 point 9: A (ACTIVE, a standalone task) is drained by the call and reverted; B was DRAINING before the
+    call (someone else's drain) and stays DRAINING; C runs nothing and stays drained. Two instances changed."""
+    configure(emulator, drain_delay=0)
+    seeded = emulator.seed(CLUSTER, 3)
+    arns, mids = seeded["container_instance_arns"], seeded["managed_instance_ids"]
+    task_a, task_b = standalone_task(emulator, arns[0]), standalone_task(emulator, arns[1])
+    emulator.client("ecs").update_container_instances_state(cluster=CLUSTER, containerInstances=[arns[1]], status="DRAINING")
+    (result,) = play({"ecs_container_instance": {"cluster": CLUSTER, "container_instance": arns, "state": "draining", "wait": True,
+                                                 "wait_timeout": 2, "poll_interval": 1, "revert_on_timeout": True},
+                      "expect_failure": True})
+    statuses = {c["containerInstanceArn"]: c["status"] for c in emulator.client("ecs").describe_container_instances(
+        cluster=CLUSTER, containerInstances=arns)["containerInstances"]}
+    assert statuses == {arns[0]: "ACTIVE", arns[1]: "DRAINING", arns[2]: "DRAINING"}
+    assert result["outcomes"] == {arns[0]: "reverted", arns[1]: "timed_out", arns[2]: "drained"}
+    assert result["changed"] is True and result["timed_out"] is True
+    assert result["by_managed_instance_id"][mids[1]] == {"container_instance_arn": arns[1], "outcome": "timed_out",
+                                                         "running_tasks_count": 1, "status": "DRAINING"}
+    assert result["by_managed_instance_id"][mids[0]]["status"] == "ACTIVE"
+    assert f"{mids[0]} ({arns[0]}): 1 running" in result["msg"] and f"{mids[1]} ({arns[1]}): 1 running" in result["msg"]
+    assert task_a in result["msg"] and task_b in result["msg"]
+    assert f"{arns[0]} (set DRAINING by this task) were set back to ACTIVE" in result["msg"]

@@ -85,3 +85,46 @@ def test_expired_filter(play, emulator):
     expired, unexpired = play({"ssm_activation_info": {"expired": True}}, {"ssm_activation_info": {"expired": False}})
     assert expired["activations"] == []
     assert [a["id"] for a in unexpired["activations"]] == [seeded["activation_id"]]
+
+
+def test_absent_by_run_tag_deletes_every_match_and_returns_their_ids(play, emulator, iam_role):
+    first, second, other, none, deleted, again, remaining = play(
+        {"ssm_activation": {"iam_role": iam_role, "tags": {"hybridfleet-run": "r-1", "purpose": "ecs"}}, "no_log": True},
+        {"ssm_activation": {"iam_role": iam_role, "tags": {"hybridfleet-run": "r-1"}}, "no_log": True},
+        {"ssm_activation": {"iam_role": iam_role, "tags": {"hybridfleet-run": "r-2"}}, "no_log": True},
+        {"ssm_activation": {"state": "absent", "tags": {"hybridfleet-run": "r-none"}}},
+        {"ssm_activation": {"state": "absent", "tags": {"hybridfleet-run": "r-1"}}},
+        {"ssm_activation": {"state": "absent", "tags": {"hybridfleet-run": "r-1"}}},
+        {"ssm_activation_info": {}},
+    )
+    assert none["changed"] is False and none["deleted_ids"] == []
+    assert deleted["changed"] and sorted(deleted["deleted_ids"]) == sorted([first["activation"]["id"], second["activation"]["id"]])
+    assert again["changed"] is False and again["deleted_ids"] == []
+    assert [a["id"] for a in remaining["activations"]] == [other["activation"]["id"]]
+
+
+def test_absent_with_an_id_honours_the_tags(play, emulator, iam_role):
+    """An id with tags deletes the activation only if it carries them (it used to delete it whatever the tags)."""
+    created, mismatch, match, gone = play(
+        {"ssm_activation": {"iam_role": iam_role, "tags": {"hybridfleet-run": "r-1"}}, "no_log": True},
+        {"ssm_activation": {"state": "absent", "activation_id": "{{ r0.activation.id }}", "tags": {"hybridfleet-run": "r-2"}}},
+        {"ssm_activation": {"state": "absent", "activation_id": "{{ r0.activation.id }}", "tags": {"hybridfleet-run": "r-1"}}},
+        {"ssm_activation_info": {}},
+    )
+    activation_id = created["activation"]["id"]
+    assert mismatch["changed"] is False and mismatch["deleted_ids"] == []
+    assert any(activation_id in w and "does not match" in w and "was not deleted" in w for w in mismatch["warnings"])
+    assert match["changed"] and match["deleted_ids"] == [activation_id]
+    assert gone["activations"] == []
+
+
+def test_tag_values_are_stored_as_aws_cli_users_write_them(play, emulator, iam_role):
+    created, refused, found = play(
+        {"ssm_activation": {"iam_role": iam_role, "tags": {"gpu": True, "rack": 7}}, "no_log": True},
+        {"ssm_activation": {"iam_role": iam_role, "tags": {"site": None}}, "expect_failure": True},
+        {"ssm_activation_info": {"tags": {"gpu": True}}},
+    )
+    assert created["activation"]["tags"] == {"gpu": "true", "rack": "7"}
+    assert "tags 'site' has no value (null)" in refused["msg"] and "Nothing was changed" in refused["msg"]
+    assert [a["id"] for a in found["activations"]] == [created["activation"]["id"]]
+    assert len([a for a in emulator.activations()["activations"] if not a["Deleted"]]) == 1

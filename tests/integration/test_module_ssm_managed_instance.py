@@ -77,3 +77,31 @@ def test_error_paths(play, emulator):
     )
     assert "must be a managed instance id" in bad_id["msg"]
     assert "not registered" in unknown["msg"] and "ssm_agent" in unknown["msg"]
+
+
+def test_info_by_activation_lists_only_what_that_activation_registered(play, emulator):
+    first, second = emulator.seed("c1", 3), emulator.seed("c2", 120)
+    emulator.reset_stats()
+    (by_activation,) = play({"ssm_managed_instance_info": {"activation_ids": [first["activation_id"]], "include_tags": False}})
+    assert sorted(i["instance_id"] for i in by_activation["instances"]) == sorted(first["managed_instance_ids"])
+    assert {i["activation_id"] for i in by_activation["instances"]} == {first["activation_id"]}
+    # one page: the 120 instances of the other activation are never read
+    assert emulator.calls("ssm:DescribeInstanceInformation") == 1
+    assert second["activation_id"] != first["activation_id"]
+
+
+def test_info_with_300_ids_and_a_tag_stays_within_the_filter_limits(play, emulator):
+    """300 ids make three calls of 100 (AWS's maximum per filter); the tag is checked on the results, as AWS refuses
+    tag filters beside other filters."""
+    seeded = emulator.seed("c1", 300)
+    ssm = emulator.client("ssm")
+    ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=seeded["managed_instance_ids"][5], Tags=[{"Key": "site", "Value": "x"}])
+    emulator.reset_stats()
+    everything, tagged = play(
+        {"ssm_managed_instance_info": {"instance_ids": seeded["managed_instance_ids"], "include_tags": False}},
+        {"ssm_managed_instance_info": {"instance_ids": seeded["managed_instance_ids"][:10], "tags": {"site": "x"}}},
+    )
+    assert len(everything["instances"]) == 300
+    assert [i["instance_id"] for i in tagged["instances"]] == [seeded["managed_instance_ids"][5]]
+    # 3 chunks of 100 ids x 2 pages of 50, then one page for the 10 ids
+    assert emulator.calls("ssm:DescribeInstanceInformation") == 7

@@ -7,13 +7,19 @@ The tests in this module run in order on one enrolled host (module-scoped fixtur
 operator's session; each asserts one observable outcome.
 """
 import json
+import shlex
+import socket
 import time
 
 import pytest
+import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    agent_metadata, docker_engine, host_emulator, install_agents, install_docker, mirror, register_ssm,
-    sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config, write_ssm_config)
+    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, host_emulator, install_agents, install_docker,
+    mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config,
+    write_ssm_config)
+from tests.conftest import aws_env
+from tests.sandbox.fleet import LOGIN_USER
 
 pytestmark = pytest.mark.hosts
 
@@ -259,8 +265,117 @@ def test_the_mirror_logged_each_download_with_its_bytes(host, mirror, sandbox_pa
     assert "<Code>NoSuchKey</Code>" in missing and missing.endswith(" 404")
 
 
+DEBIAN_RELEASE = "http://deb.debian.org/debian/dists/bookworm/Release"
+
+
+def curl(host, url, *options):
+    """(curl's exit code, HTTP status) for `url` fetched on `host`; no proxy unless the options say so."""
+    out = host.exec("curl -s -m 10 -o /dev/null -w '%%{http_code}' %s %s; echo \" $?\""
+                    % (" ".join(shlex.quote(o) for o in options), shlex.quote(url)), check=False).stdout.split()
+    return int(out[-1]), out[0] if len(out) > 1 else ""
+
+
+def test_a_proxied_host_gets_out_only_through_the_proxy(test_fleet, forward_proxy, host_emulator, mirror):
+    """On the proxied network the emulator, the mirror and the Debian archive answer only through the
+    proxy, which wants the password (with its `@` and `%`) and logs each request, plain or CONNECT."""
+    (proxied,) = test_fleet.up(1, "bookworm", network=forward_proxy.network)
+    emulator_url = host_emulator.host_url + "/_emulator/health"
+    mirror_url = mirror.host_url + "/_mirror/health"
+    assert "@" in forward_proxy.password and "%" in forward_proxy.password
+    entry = test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["hosts"][proxied.name]
+    assert (entry["ansible_host"], entry["sandbox_network"]) == (proxied.address, forward_proxy.network)
+    assert entry["sandbox_proxy_url"] == forward_proxy.plain_url
+    # Direct: refused by address (emulator, mirror, the archive's own address), and no outside DNS.
+    archive_ip = socket.gethostbyname("deb.debian.org")
+    for url, options in ((emulator_url, ()), (mirror_url, ()),
+                         (DEBIAN_RELEASE, ("--resolve", "deb.debian.org:80:%s" % archive_ip)), (DEBIAN_RELEASE, ())):
+        code, _ = curl(proxied, url, *options)
+        assert code != 0, "%s answered directly %s" % (url, options)
+    assert proxied.exec("getent hosts deb.debian.org", check=False).returncode != 0
+    # Through the proxy: nothing without the right password.
+    mark = forward_proxy.log_size()
+    assert curl(proxied, emulator_url, "-x", forward_proxy.plain_url) == (0, "407")
+    assert curl(proxied, emulator_url, "-x", forward_proxy.url.replace("%40", "%2540", 1)) == (0, "407")
+    for url in (emulator_url, mirror_url, DEBIAN_RELEASE):
+        assert curl(proxied, url, "-x", forward_proxy.url) == (0, "200"), url
+    # CONNECT, as a client reaching AWS's HTTPS endpoints through a proxy does.
+    assert curl(proxied, emulator_url, "-p", "-x", forward_proxy.url) == (0, "200")
+    # An AWS JSON call: the log names the API (SSM and ECS share the emulator's URL).
+    target = "AmazonSSM.DescribeInstanceInformation"
+    assert curl(proxied, host_emulator.host_url + "/", "-x", forward_proxy.url, "-H", "X-Amz-Target: " + target,
+                "-H", "Content-Type: application/x-amz-json-1.1", "-d", "{}")[0] == 0
+    # A call meant for the host's own loopback is not served from this machine's.
+    assert curl(proxied, "http://127.0.0.1:%s/_emulator/health" % host_emulator.url.rsplit(":", 1)[1],
+                "-x", forward_proxy.url)[1] == "403"
+    emulator_host = emulator_url.split("/")[2]
+
+    def logged():
+        seen = {(r["method"], r["url"], r["status"], r["user"]) for r in forward_proxy.requests(mark)}
+        wanted = {("GET", emulator_url, 200, forward_proxy.user), ("GET", mirror_url, 200, forward_proxy.user),
+                  ("GET", DEBIAN_RELEASE, 200, forward_proxy.user), ("CONNECT", emulator_host, 200, forward_proxy.user),
+                  ("GET", emulator_url, 407, "-")}
+        calls = {r["target"] for r in forward_proxy.requests(mark) if r["method"] == "POST"}
+        return wanted <= seen and target in calls and seen
+    seen = wait_until("the proxy's log to show each request", logged, timeout=30)
+    assert all(client == proxied.address for client in {r["client"] for r in forward_proxy.requests(mark)}), seen
+    for log in (forward_proxy.access_log, forward_proxy.cache_log):
+        assert forward_proxy.password not in log.read_text()
+
+
+# (inventory login user, become) -> who the command ran as.
+EXPECTED_LOGINS = {("root", False): "root", ("root", True): "root", (LOGIN_USER, False): LOGIN_USER,
+                   (LOGIN_USER, True): "root"}
+
+
+def logins(fleet, host, tmp_path):
+    """Who Ansible is on `host` through the fleet's inventory for each login user, without and with become."""
+    seen = {}
+    for user in ("root", LOGIN_USER):
+        inventory = tmp_path / ("inventory-%s.yml" % user)
+        inventory.write_text(yaml.safe_dump(fleet.inventory(user)))
+        for become in (False, True):
+            result = ansible_ad_hoc(inventory, host.name, "command", "id -un", become=become)[host.name]
+            assert "| rc=0 |" in result, result
+            seen[(user, become)] = result.rsplit(" ", 1)[-1]
+    return seen
+
+
+def test_the_inventory_logs_in_as_root_or_the_unprivileged_user(test_fleet, host, tmp_path):
+    """root stays the default; the `ops` inventory logs in unprivileged and is root only through sudo."""
+    assert test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["vars"]["ansible_user"] == "root"
+    assert logins(test_fleet, host, tmp_path) == EXPECTED_LOGINS
+
+
+def test_a_non_root_controller_reaches_hosts_and_aws_but_cannot_become_on_itself(nonroot_controller, test_fleet,
+                                                                                  host, host_emulator, aws):
+    """The operator's laptop: ansible as a user with no sudo rights logs in to hosts as ops with its own copy
+    of the key and escalates there; AWS calls from the controller work; `become` on the controller fails."""
+    user = nonroot_controller
+    env = user.env(aws_env(host_emulator.url))
+    assert user.run(["id", "-u"]).stdout.strip() == str(user.uid) != "0"
+    assert user.run(["id", "-Gn"]).stdout.split() == [user.name]
+    sudo = user.run(["sudo", "-n", "true"])
+    assert sudo.returncode != 0 and "password is required" in sudo.stderr, sudo.stderr
+    # The implicit localhost, as the playbooks' delegate_to: localhost tasks use it.
+    local = (user.write("no-hosts.yml", "all: {}\n"), "localhost", "command", "id -un")
+    assert ansible_ad_hoc(*local, env=env, run_as=user)["localhost"].endswith(" " + user.name)
+    refused = ansible_ad_hoc(*local, become=True, env=env, run_as=user)["localhost"]
+    assert "FAILED" in refused and "sudo" in refused.lower(), refused
+    # Its own key copy and the hosts' unprivileged login; escalation happens on the host.
+    inventory = user.inventory(test_fleet.inventory(LOGIN_USER))
+    assert user.run(["test", "-r", str(inventory)]).returncode == 0
+    assert ansible_ad_hoc(inventory, host.name, "command", "id -un", env=env, run_as=user)[host.name].endswith(
+        " " + LOGIN_USER)
+    assert ansible_ad_hoc(inventory, host.name, "command", "id -un", become=True, env=env,
+                          run_as=user)[host.name].endswith(" root")
+    # The collection and the emulator, from the user's own environment only.
+    found = ansible_ad_hoc(local[0], "localhost", "hybridfleet.ecs_anywhere.ecs_cluster",
+                           "name=hybrid-cluster state=present", env=env, run_as=user)["localhost"]
+    assert "SUCCESS" in found and "hybrid-cluster" in found, found
+
+
 @pytest.mark.vm
-def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror):
+def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_fleet, host_emulator, mirror, tmp_path):
     """KIND=vm: Debian's own kernel under QEMU, unlike the containers that share this machine's."""
     markexpr = request.config.getoption("-m") or ""
     if "vm" not in markexpr or "not vm" in markexpr:
@@ -272,6 +387,8 @@ def test_a_real_kernel_vm_host_boots_with_cgroup_v2_and_apparmor(request, test_f
     assert vm.exec("cat /sys/module/apparmor/parameters/enabled").stdout.strip() == "Y"
     assert vm.exec("systemctl is-system-running --wait", check=False).stdout.strip() in ("running", "degraded")
     assert vm.exec("hostname").stdout.strip() == vm.name
+    # The same unprivileged login user with the fleet key and sudo as the container hosts.
+    assert logins(test_fleet, vm, tmp_path) == EXPECTED_LOGINS
     # Same inventory format; the VM sees this machine (emulator, mirror) at QEMU's 10.0.2.2.
     entry = test_fleet.inventory()["all"]["children"]["ecs_anywhere"]["hosts"][vm.name]
     assert (entry["ansible_host"], entry["ansible_port"]) == ("127.0.0.1", vm.port)

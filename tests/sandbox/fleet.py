@@ -27,8 +27,14 @@ HOSTS_DIR = REPO / "tests" / "sandbox" / "hosts"
 LABEL = "io.hybridfleet.sandbox"
 DEFAULT_FLEET = "sandbox"
 DEFAULT_DISTRO = "bookworm"
-# The unprivileged login user every container host has (passwordless sudo, the fleet's SSH key).
+# Docker's default bridge: hosts there reach this machine directly. Others (a proxied network, see
+# tests/sandbox/proxy) are named per host in the label LABEL.network.
+DEFAULT_NETWORK = "bridge"
+# The unprivileged login user every host has (passwordless sudo, the fleet's SSH key).
 LOGIN_USER = "ops"
+# Who the written inventories log in as: root until the playbooks escalate by themselves everywhere.
+# `Fleet(login_user=...)`, `--login-user` or SANDBOX_LOGIN_USER (make LOGIN_USER=ops) choose another.
+DEFAULT_INVENTORY_USER = "root"
 
 # DESIGN.md section 5: what works here instead of --privileged. The anonymous volume on
 # /var/lib/docker lets the Docker engine inside a host use overlay2 (overlay on overlay fails).
@@ -84,9 +90,9 @@ def ssh_key():
 
 
 class Host:
-    def __init__(self, name, address, distro, kind="container", number=0, port=22):
+    def __init__(self, name, address, distro, kind="container", number=0, port=22, network=DEFAULT_NETWORK):
         self.name, self.address, self.distro, self.kind, self.number = name, address, distro, kind, number
-        self.port = port
+        self.port, self.network = port, network
 
     def __repr__(self):
         return "Host(%s %s %s)" % (self.name, self.address, self.distro)
@@ -114,6 +120,21 @@ def ssh_options():
             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5"]
 
 
+def connection_vars(login_user=DEFAULT_INVENTORY_USER, key=None):
+    """How Ansible logs in to sandbox hosts: `login_user` with the fleet key (or a copy of it at `key`)."""
+    return {
+        "ansible_user": login_user,
+        "ansible_ssh_private_key_file": str(key or ssh_key()),
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
+
+
+def check_login(host):
+    """Prove the unprivileged login works before a host is handed out: the fleet key, then sudo."""
+    run(["ssh"] + ssh_options() + ["-p", str(host.port), "%s@%s" % (LOGIN_USER, host.address), "sudo -n true"])
+
+
 def wait_for(what, probe, timeout):
     deadline = time.monotonic() + timeout
     while True:
@@ -132,11 +153,22 @@ def sshd_answers(address):
         return False
 
 
+def proxied_host_vars(network):
+    """What the inventory says about a host on a proxied network: its network and the proxy's URL
+    (without credentials: the inventory file is world-readable; tests pass the password themselves)."""
+    from tests.sandbox import proxy
+    found = proxy.running(network)
+    return {"sandbox_network": network, "sandbox_proxy_url": found.plain_url if found else ""}
+
+
 class Fleet:
     """The hosts of one fleet name (containers labelled io.hybridfleet.sandbox=<name>, plus VMs)."""
 
-    def __init__(self, name=DEFAULT_FLEET):
+    def __init__(self, name=DEFAULT_FLEET, login_user=None):
         self.name = name
+        self.login_user = login_user or os.environ.get("SANDBOX_LOGIN_USER") or DEFAULT_INVENTORY_USER
+        if self.login_user not in ("root", LOGIN_USER):
+            raise ValueError("sandbox hosts have two login users, root and %s, not %r" % (LOGIN_USER, self.login_user))
 
     # -- containers --------------------------------------------------------------------------
     def _container_ids(self):
@@ -149,9 +181,10 @@ class Fleet:
         if ids:
             for info in json.loads(run(["docker", "inspect"] + ids).stdout):
                 labels = info["Config"]["Labels"]
-                address = info["NetworkSettings"]["Networks"].get("bridge", {}).get("IPAddress", "")
+                network = labels.get(LABEL + ".network", DEFAULT_NETWORK)
+                address = info["NetworkSettings"]["Networks"].get(network, {}).get("IPAddress", "")
                 hosts.append(Host(info["Name"].lstrip("/"), address, labels.get(LABEL + ".distro"),
-                                  number=int(labels.get(LABEL + ".number", 0))))
+                                  number=int(labels.get(LABEL + ".number", 0)), network=network))
         from tests.sandbox.hosts import vm  # VMs keep their own state files
         hosts.extend(vm.hosts(self.name))
         return sorted(hosts, key=lambda h: h.number)
@@ -159,17 +192,23 @@ class Fleet:
     def _next_number(self):
         return max([h.number for h in self.hosts()] + [0]) + 1
 
-    def up(self, count=1, distros=None, kind="container", timeout=120):
-        """Start `count` more hosts; returns the new Host objects once SSH answers with our key."""
+    def up(self, count=1, distros=None, kind="container", timeout=120, network=None):
+        """Start `count` more hosts; returns the new Host objects once SSH answers with our key.
+
+        `network`: a Docker network instead of the default bridge, e.g. a proxied one
+        (`tests.sandbox.proxy.up(name)` makes it; its hosts get out only through the proxy).
+        """
         if kind == "vm":
+            if network and network != DEFAULT_NETWORK:
+                raise ValueError("VM hosts use QEMU's own network; only container hosts join %s" % network)
             from tests.sandbox.hosts import vm
             new = vm.up(self, count, parse_distros(distros, count))
         else:
-            new = self._start_containers(count, parse_distros(distros, count), timeout)
+            new = self._start_containers(count, parse_distros(distros, count), timeout, network or DEFAULT_NETWORK)
         self.write_inventory()
         return new
 
-    def _start_containers(self, count, distros, timeout):
+    def _start_containers(self, count, distros, timeout, network):
         images = {d: build_image(d) for d in set(distros)}
         pubkey = ssh_key().with_suffix(".pub").read_text()
         first = self._next_number()
@@ -177,9 +216,10 @@ class Fleet:
         for offset, distro in enumerate(distros):
             number = first + offset
             name = "hf-%s-%d" % (self.name, number)
-            run(["docker", "run", "-d", "--name", name, "--hostname", name,
+            run(["docker", "run", "-d", "--name", name, "--hostname", name, "--network", network,
                  "--label", "%s=%s" % (LABEL, self.name),
                  "--label", "%s.number=%d" % (LABEL, number),
+                 "--label", "%s.network=%s" % (LABEL, network),
                  "--label", "%s.distro=%s" % (LABEL, distro)] + RUN_FLAGS + [images[distro], "/sbin/init"])
             new.append(name)
         by_name = {h.name: h for h in self.hosts()}
@@ -195,8 +235,7 @@ class Fleet:
             host.exec("install -o {u} -g {u} -m 600 /dev/stdin /home/{u}/.ssh/authorized_keys".format(u=LOGIN_USER),
                       input=pubkey)
             wait_for("sshd on %s" % host.name, lambda: sshd_answers(host.address), timeout)
-            # Prove the inventory's way in works before handing it out: the login user and its sudo.
-            run(["ssh"] + ssh_options() + ["%s@%s" % (LOGIN_USER, host.address), "sudo -n true"])
+            check_login(host)
             log("%s up at %s (%s)" % (host.name, host.address, host.distro))
         return started
 
@@ -214,7 +253,8 @@ class Fleet:
     def inventory_path(self):
         return STATE / ("inventory.yml" if self.name == DEFAULT_FLEET else "inventory-%s.yml" % self.name)
 
-    def inventory(self):
+    def inventory(self, login_user=None):
+        """The fleet as an Ansible inventory, logging in as `login_user` (default: the fleet's)."""
         hosts = {}
         for host in self.hosts():
             hosts[host.name] = {"ansible_host": host.address, "sandbox_distro": host.distro, "sandbox_kind": host.kind}
@@ -223,16 +263,13 @@ class Fleet:
                 from tests.sandbox.hosts import vm
                 hosts[host.name]["ansible_port"] = host.port
                 hosts[host.name].update(settings.host_facing_vars(vm.GUEST_SEES_HOST_AS))
-        group_vars = {
-            "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(ssh_key()),
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-            "ansible_python_interpreter": "/usr/bin/python3",
-        }
+            elif host.network != DEFAULT_NETWORK:
+                hosts[host.name].update(proxied_host_vars(host.network))
+        group_vars = connection_vars(login_user or self.login_user)
         group_vars.update(settings.role_vars())
         return {"all": {"children": {"ecs_anywhere": {"hosts": hosts, "vars": group_vars}}}}
 
-    def write_inventory(self):
+    def write_inventory(self, login_user=None):
         import yaml  # ansible-core's dependency; the venv has it
         path = self.inventory_path()
         if not self.hosts():
@@ -241,7 +278,7 @@ class Fleet:
         path.parent.mkdir(parents=True, exist_ok=True)
         header = ("# Written by tests/sandbox/fleet.py from the hosts that run; rewritten on every\n"
                   "# hosts-up / hosts-down. Do not edit: edit tests/sandbox/settings.py instead.\n")
-        path.write_text(header + yaml.safe_dump(self.inventory(), sort_keys=False, default_flow_style=False))
+        path.write_text(header + yaml.safe_dump(self.inventory(login_user), sort_keys=False, default_flow_style=False))
         return path
 
 
@@ -252,11 +289,15 @@ def main(argv=None):
     parser.add_argument("--count", type=int)
     parser.add_argument("--distros", default=None, help="comma list, cycled over the hosts")
     parser.add_argument("--kind", default="container", choices=["container", "vm"])
+    parser.add_argument("--network", default=None, help="Docker network for new container hosts (default: bridge)")
+    parser.add_argument("--login-user", default=None,
+                        help="who the inventory logs in as (default: $SANDBOX_LOGIN_USER, else root); %s or root"
+                        % LOGIN_USER)
     args = parser.parse_args(argv)
-    fleet = Fleet(args.fleet)
+    fleet = Fleet(args.fleet, args.login_user)
     if args.action == "up":
         count = args.count or len(parse_distros(args.distros))
-        fleet.up(count, args.distros, args.kind)
+        fleet.up(count, args.distros, args.kind, network=args.network)
         print(fleet.inventory_path())
     elif args.action == "down":
         fleet.down()
@@ -269,7 +310,7 @@ def main(argv=None):
         print(settings.env_file_text(fleet.inventory_path()), end="")
     elif args.action == "list":
         for host in fleet.hosts():
-            print("%-20s %-15s %-9s %s" % (host.name, host.address, host.distro, host.kind))
+            print("%-20s %-15s %-9s %-9s %s" % (host.name, host.address, host.distro, host.kind, host.network))
     return 0
 
 

@@ -18,13 +18,19 @@ def test_unknown_options_are_named_with_a_suggestion():
 
 
 def test_ssm_filters_select_managed_instances_by_ping_and_tags():
-    assert ssm_filters(["Online", "ConnectionLost"], {"site": "lyon", "tier": 2}) == [
+    assert ssm_filters(["Online", "ConnectionLost"]) == [
         {"Key": "ResourceType", "Values": ["ManagedInstance"]},
         {"Key": "PingStatus", "Values": ["Online", "ConnectionLost"]},
+    ]
+    assert ssm_filters() == [{"Key": "ResourceType", "Values": ["ManagedInstance"]}]
+
+
+def test_ssm_tag_filters_go_alone_as_aws_requires():
+    """AWS refuses tag filters beside other filter types: the type and ping status are then checked on the results."""
+    assert ssm_filters(["Online"], {"site": "lyon", "tier": 2}) == [
         {"Key": "tag:site", "Values": ["lyon"]},
         {"Key": "tag:tier", "Values": ["2"]},
     ]
-    assert ssm_filters() == [{"Key": "ResourceType", "Values": ["ManagedInstance"]}]
 
 
 def test_entry_matches_repeats_the_server_side_filters():

@@ -6,6 +6,7 @@ import logging
 from .ecs_instances import ContainerInstances
 from .ecs_model import ClusterState
 from .ecs_tasks import Scheduler
+from . import limits
 from .errors import AwsError, ecs_invalid
 
 log = logging.getLogger("emulator.ecs")
@@ -159,11 +160,22 @@ class EcsService:
         return found.tags
 
     def tag_resource(self, region, params, req):
+        new_keys = {t.get("key") for t in params.get("tags") or []}
         tags = self._tag_target(region, params.get("resourceArn"))
         if tags is None:
+            existing = {t["key"] for t in self._moto_tags(region, params.get("resourceArn"))}
+            limits.check_total("ecs", "TagResource", "tags", len(existing | new_keys))
             return None
+        limits.check_total("ecs", "TagResource", "tags", len(set(tags) | new_keys))
         tags.update({t["key"]: t.get("value", "") for t in params.get("tags") or []})
         return {}
+
+    def _moto_tags(self, region, resource_arn):
+        """Tags moto keeps for a cluster or task definition; none when moto cannot find it (it answers that)."""
+        try:
+            return self.emu.moto.ecs(region.name).list_tags_for_resource(resource_arn) or []
+        except Exception:  # moto's own not-found errors: the forwarded call reports them
+            return []
 
     def untag_resource(self, region, params, req):
         tags = self._tag_target(region, params.get("resourceArn"))

@@ -4,9 +4,9 @@ import json
 import time
 
 from .ecs_model import ContainerInstance, arn, new_id, normalise_resources, tags_from
+from . import limits, query_language
 from .errors import AwsError, ecs_client, ecs_invalid
 from .pagination import paginate
-from .query_language import compile_filter
 
 LIST_STATUSES = {"ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED"}
 
@@ -16,9 +16,10 @@ def invalid_next_token():
 
 
 def max_results(params, default=100):
+    """The page size; its range is checked with the other limits (limits.py) before the call gets here."""
     value = params.get("maxResults", default)
-    if not isinstance(value, int) or not 1 <= value <= 100:
-        raise ecs_invalid("maxResults must be between 1 and 100.")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ecs_invalid("maxResults must be an integer.")
     return value
 
 
@@ -101,9 +102,9 @@ class ContainerInstances:
         selected = [i for i in cluster.instances.values()
                     if (i.status == status if status else i.status != "INACTIVE")]
         if params.get("filter"):
-            predicate = compile_filter(params["filter"])
+            predicate = query_language.compile_filter(params["filter"])
             now, window = time.time(), self.config.agent_connected_window
-            selected = [i for i in selected if predicate(_lookup(i, now, window))]
+            selected = [i for i in selected if predicate(_queryable(cluster, i, now, window))]
         page, token = paginate(selected, max_results(params), params.get("nextToken"), invalid_next_token)
         out = {"containerInstanceArns": [i.arn for i in page]}
         if token:
@@ -115,8 +116,6 @@ class ContainerInstances:
         refs = params.get("containerInstances")
         if not refs or not isinstance(refs, list):
             raise ecs_invalid("containerInstances can not be empty.")
-        if len(refs) > 100:
-            raise ecs_invalid("containerInstances can have at most 100 items.")
         include = params.get("include") or []
         found, failures = [], []
         for ref in refs:
@@ -134,8 +133,8 @@ class ContainerInstances:
         if status not in ("ACTIVE", "DRAINING"):
             raise ecs_invalid("Container instance status should be one of [ACTIVE,DRAINING].")
         refs = params.get("containerInstances") or []
-        if not refs or len(refs) > 10:
-            raise ecs_invalid("containerInstances must have between 1 and 10 items.")
+        if not refs:
+            raise ecs_invalid("containerInstances can not be empty.")
         changed, failures = [], []
         for ref in refs:
             instance = self.find(cluster, ref)
@@ -180,8 +179,6 @@ class ContainerInstances:
         attributes = params.get("attributes")
         if not attributes:
             raise ecs_invalid("attributes can not be empty.")
-        if len(attributes) > 10:
-            raise ecs_invalid("attributes can have at most 10 items.")
         pairs = []
         for attr in attributes:
             if not attr.get("name"):
@@ -198,6 +195,9 @@ class ContainerInstances:
 
     def put_attributes(self, region, params, req):
         pairs = self._attribute_targets(region, params)
+        for instance in {id(i): i for i, _ in pairs}.values():
+            names = {a["name"] for i, a in pairs if i is instance} | set(instance.attributes)
+            limits.check_total("ecs", "PutAttributes", "attributes", sum(1 for n in names if _custom(n)))
         for instance, attr in pairs:
             instance.attributes[attr["name"]] = attr.get("value")
         return {"attributes": [_attribute_out(i, a) for i, a in pairs]}
@@ -226,6 +226,11 @@ class ContainerInstances:
         return out
 
 
+def _custom(name):
+    """Custom attributes are the user's; the ecs. namespace belongs to the agent and ECS."""
+    return not name.startswith("ecs.")
+
+
 def _identity(document):
     """The instance id from the identity document; external instances send {"instanceId": "mi-..."}."""
     try:
@@ -248,15 +253,10 @@ def _attribute_out(instance, attr):
     return out
 
 
-def _lookup(instance, now, window):
-    def lookup(subject):
-        if subject.startswith("attribute:"):
-            name = subject[len("attribute:"):]
-            if name not in instance.attributes:
-                return None
-            return instance.attributes[name] if instance.attributes[name] is not None else ""
-        return {"ec2InstanceId": instance.ec2_instance_id,
-                "agentConnected": "true" if instance.connected(now, window) else "false",
-                "agentVersion": instance.version_info.get("agentVersion"),
-                "runningTasksCount": len(instance.task_ids), "pendingTasksCount": 0}[subject]
-    return lookup
+def _queryable(cluster, instance, now, window):
+    """The instance as the query language sees it; connection and task groups are computed only when asked."""
+    return query_language.Instance(
+        attributes=instance.attributes, ec2_instance_id=instance.ec2_instance_id,
+        connected=lambda: instance.connected(now, window), agent_version=instance.version_info.get("agentVersion"),
+        registered_at=instance.registered_at, running_tasks=len(instance.task_ids),
+        task_groups=lambda: {cluster.tasks[t].group for t in instance.task_ids})

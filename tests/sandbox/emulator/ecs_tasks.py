@@ -243,8 +243,8 @@ class Scheduler:
     def describe_services(self, region, params, req):
         cluster = self.ecs.cluster(region, params.get("cluster"))
         refs = params.get("services") or []
-        if not refs or len(refs) > 10:
-            raise ecs_invalid("services must have between 1 and 10 items.")
+        if not refs:
+            raise ecs_invalid("services can not be empty.")
         with_tags = "TAGS" in (params.get("include") or [])
         found, failures = [], []
         for ref in refs:
@@ -273,8 +273,8 @@ class Scheduler:
         launch_type = params.get("launchType") or "EC2"
         definition = self._definition_for(region, params.get("taskDefinition"), launch_type)
         count = params.get("count", 1)
-        if not isinstance(count, int) or not 1 <= count <= 10:
-            raise ecs_invalid("count must be between 1 and 10.")
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise ecs_invalid("count must be an integer.")
         if launch_type != "FARGATE" and not any(
                 i.status != "INACTIVE" and i.external == (launch_type == "EXTERNAL")
                 for i in cluster.instances.values()):
@@ -284,8 +284,8 @@ class Scheduler:
     def start_task(self, region, params, req):
         cluster = self.ecs.cluster(region, params.get("cluster"))
         refs = params.get("containerInstances") or []
-        if not refs or len(refs) > 10:
-            raise ecs_invalid("containerInstances must have between 1 and 10 items.")
+        if not refs:
+            raise ecs_invalid("containerInstances can not be empty.")
         instances = [self.ecs.instances.get(cluster, ref) for ref in refs]
         launch_type = "EXTERNAL" if instances[0].external else "EC2"
         definition = self._definition_for(region, params.get("taskDefinition"), launch_type)
@@ -322,8 +322,6 @@ class Scheduler:
         refs = params.get("tasks") or []
         if not refs:
             raise ecs_invalid("Tasks cannot be empty.")
-        if len(refs) > 100:
-            raise ecs_invalid("tasks can have at most 100 items.")
         with_tags = "TAGS" in (params.get("include") or [])
         found, failures = [], []
         for ref in refs:

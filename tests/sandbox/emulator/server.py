@@ -3,13 +3,14 @@ plus the threaded listeners."""
 import http
 import json
 import logging
+import socket
 import threading
 import time
 
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from . import admin
+from . import admin, limits
 from .config import Config
 from .ecs import EcsService
 from .errors import AwsError, json_error, query_error, request_id
@@ -59,7 +60,17 @@ class Emulator:
         if path.startswith("/_emulator"):
             status, headers, body = admin.handle(self, environ)
         else:
-            status, headers, body = self.handle_aws(environ)
+            try:
+                status, headers, body = self.handle_aws(environ)
+            except LostResponse:
+                # The operation ran; the client gets no answer at all and retries as on a dropped connection.
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                raise ConnectionAbortedError("response dropped by the lose_response fault") from None
         if isinstance(body, str):
             body = body.encode()
         # moto may send its own (possibly lower-case) Content-Length; the body is final here, so ours wins.
@@ -83,8 +94,23 @@ class Emulator:
         if faulted and self.faults.should_throttle():
             return self._error(req, AwsError("ThrottlingException" if req.protocol == "json" else "Throttling",
                                              "Rate exceeded"))
+        response = self.perform(req)
+        if faulted:
+            lost = self.faults.take_lost_response(req.stats_name)
+            if lost is not None:
+                log.info("%s [%s] performed; its response is %s (lose_response fault)", req.stats_name, req.region,
+                         "held %.1f s" % lost if lost else "dropped")
+                if not lost:
+                    raise LostResponse()
+                time.sleep(lost)  # outside the lock; by now the client has given up on this answer
+        return response
+
+    def perform(self, req):
+        """Run one AWS call: limits, then the project layer or moto; every failure answered as AWS would."""
         service = self.services.get(req.service)
         try:
+            if req.protocol == "json":
+                limits.check(req.service, req.operation, req.params())
             with self.lock:
                 if service is not None:
                     result = service.handle(req)
@@ -112,6 +138,10 @@ class Emulator:
         if req.protocol == "json":
             return json_error(err)
         return query_error(err)
+
+
+class LostResponse(Exception):
+    """The lose_response fault: the call was performed and its connection is to be dropped unanswered."""
 
 
 def _json_headers():

@@ -8,10 +8,10 @@ import string
 import time
 import uuid
 
+from . import limits
 from .errors import AwsError, validation
 from .pagination import paginate
 
-MAX_EXPIRY_SECONDS = 30 * 24 * 3600
 DEFAULT_EXPIRY_SECONDS = 24 * 3600
 _CODE_ALPHABET = string.ascii_letters + string.digits + "+/"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -151,9 +151,8 @@ class SsmService:
         if self.emu.config.validate_iam_role and not self.emu.moto.iam_role_exists(role.split("/")[-1]):
             raise validation("Not existing role: arn:aws:iam::123456789012:role/%s" % role)
         limit = p.get("RegistrationLimit", 1)
-        if not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise validation("1 validation error detected: Value '%s' at 'registrationLimit' failed to satisfy "
-                             "constraint: Member must have value between 1 and 1000" % limit)
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise AwsError("SerializationException", "RegistrationLimit must be an integer")
         expiration = p.get("ExpirationDate")
         if expiration is None:
             expiration = now + DEFAULT_EXPIRY_SECONDS
@@ -161,10 +160,9 @@ class SsmService:
             raise AwsError("SerializationException", "ExpirationDate must be a timestamp")
         elif expiration <= now:
             raise validation("ExpirationDate must be in the future")
-        elif expiration > now + MAX_EXPIRY_SECONDS + 60:
-            raise validation("ExpirationDate must not be more than 30 days in the future")
         tags = p.get("Tags") or []
         _check_tags(tags)
+        limits.check_total("ssm", "CreateActivation", "Tags", len({t["Key"] for t in tags}))
         activation = Activation(
             activation_id=str(uuid.uuid4()), code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(20)),
             iam_role=role, registration_limit=limit, expiration=float(expiration), created=now,
@@ -175,9 +173,7 @@ class SsmService:
         return {"ActivationId": activation.activation_id, "ActivationCode": activation.code}
 
     def describe_activations(self, region, p):
-        max_results = p.get("MaxResults", 50)
-        if not isinstance(max_results, int) or not 1 <= max_results <= 50:
-            raise validation("MaxResults must be between 1 and 50")
+        max_results = _max_results(p)
         selected = list(region.activations.values())
         fields = {"ActivationIds": "activation_id", "DefaultInstanceName": "default_instance_name",
                   "IamRole": "iam_role"}
@@ -267,13 +263,14 @@ class SsmService:
         return {}
 
     def describe_instance_information(self, region, p):
-        max_results = p.get("MaxResults", 50)
-        if not isinstance(max_results, int) or not 5 <= max_results <= 50:
-            raise validation("1 validation error detected: Value '%s' at 'maxResults' failed to satisfy "
-                             "constraint: Member must have value between 5 and 50" % max_results)
+        max_results = _max_results(p)
         legacy, filters = p.get("InstanceInformationFilterList"), p.get("Filters")
         if legacy and filters:
             raise validation("InstanceInformationFilterList and Filters cannot be used together")
+        tag_filters = [f for f in filters or [] if _is_tag_filter(f)]
+        if tag_filters and len(tag_filters) < len(filters):
+            # "Tag filters can't be combined with other filter types." (API reference); AWS's words:
+            raise validation("Cannot mix tag or inventory filter with any other filter.")
         predicates = [_legacy_predicate(f) for f in legacy or []] + [_filter_predicate(f) for f in filters or []]
         now, config = time.time(), self.emu.config
         # Filter on the records and build response shapes for one page only: fleets here reach 5,000+.
@@ -302,6 +299,7 @@ class SsmService:
             return None
         tags = p.get("Tags") or []
         _check_tags(tags)
+        limits.check_total("ssm", "AddTagsToResource", "Tags", len(set(instance.tags) | {t["Key"] for t in tags}))
         instance.tags.update({t["Key"]: t.get("Value", "") for t in tags})
         return {}
 
@@ -323,8 +321,14 @@ class SsmService:
 def _check_tags(tags):
     if not isinstance(tags, list) or any(not isinstance(t, dict) or not t.get("Key") for t in tags):
         raise validation("Tags must be a list of {Key, Value} objects with a non-empty Key")
-    if len(tags) > 50:
-        raise validation("A resource can have at most 50 tags")
+
+
+def _max_results(p):
+    """The page size; its range is checked with the other limits (limits.py) before the call gets here."""
+    value = p.get("MaxResults", 50)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise AwsError("SerializationException", "MaxResults must be an integer")
+    return value
 
 
 def _invalid_next_token():
@@ -352,9 +356,16 @@ def _filter_predicate(flt):
     return _field_predicate(key, values)
 
 
+def _is_tag_filter(flt):
+    key = str(flt.get("Key") or "")
+    return key.startswith("tag:") or key == "tag-key"
+
+
 def _field_predicate(key, values):
     if not values:
         raise AwsError("InvalidInstanceInformationFilterValue", "The filter %s has no values." % key)
+    if key == "ResourceType" and len(values) > 1:
+        raise AwsError("InvalidInstanceInformationFilterValue", "ResourceType filter may contain only one value.")
     if key == "InstanceIds":
         bad = [v for v in values if not _INSTANCE_ID.match(v) and not v.startswith("i-")]
         if bad:

@@ -50,6 +50,15 @@ start() {
         log "a Docker engine is already running; reusing it"
         return 0
     fi
+    # Parallel callers (pytest workers, molecule scenarios) on a machine with no engine yet: one starts
+    # it, the others wait here and then reuse it (two would fight over docker0 and the data root).
+    mkdir -p "$STATE"
+    exec 8>"$STATE/engine.lock"
+    flock 8
+    if engine_answers; then
+        log "a Docker engine was started meanwhile; reusing it"
+        return 0
+    fi
     mkdir -p "$STATE/docker"
     # No engine runs, so a docker0 left by an earlier engine is stale. Remove it: every engine the
     # sandbox starts then comes up as on a fresh machine (dockerd creates the bridge itself, and
@@ -61,7 +70,8 @@ start() {
     log "starting dockerd (data root $STATE/docker, log $LOG)"
     # containerd is started by dockerd itself when no system containerd runs. The exec root stays
     # at its default (/var/run/docker): unix socket paths under a deep work tree can exceed 108 bytes.
-    setsid dockerd --data-root "$STATE/docker" --pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null &
+    # 8>&-: dockerd must not inherit the lock, or callers waiting for it would wait for good.
+    setsid dockerd --data-root "$STATE/docker" --pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null 8>&- &
     for _ in $(seq 1 120); do
         engine_answers && { log "dockerd up (pid $(cat "$PIDFILE"))"; return 0; }
         sleep 0.5

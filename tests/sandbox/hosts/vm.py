@@ -58,7 +58,8 @@ def hosts(fleet_name):
     out = []
     for record in _records(fleet_name):
         if _alive(_pid(record)):
-            host = Host(record["name"], "127.0.0.1", record["distro"], kind="vm", number=record["number"])
+            host = Host(record["name"], "127.0.0.1", record["distro"], kind="vm", number=record["number"],
+                        network="qemu")
             host.port = record["port"]
             out.append(host)
     return out
@@ -79,14 +80,34 @@ def _debugfs(disk, commands):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _user_ids(disk, user):
+    """uid and gid of `user` in the image's /etc/passwd (read without mounting)."""
+    passwd = subprocess.run(["debugfs", "-R", "cat /etc/passwd", str(disk)], check=True, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if fields[0] == user:
+            return int(fields[2]), int(fields[3])
+    raise RuntimeError("the VM image has no user %s: rebuild it (make images)" % user)
+
+
 def _personalise(disk, name, pubkey_path):
+    """Hostname, and the fleet key for root and for the unprivileged login user (as on container hosts)."""
+    from tests.sandbox.fleet import LOGIN_USER
+    uid, gid = _user_ids(disk, LOGIN_USER)
+    user_keys = "/home/%s/.ssh/authorized_keys" % LOGIN_USER
     with tempfile.TemporaryDirectory() as tmp:
         hostname = Path(tmp) / "hostname"
         hostname.write_text(name + "\n")
         _debugfs(disk, ["rm /etc/hostname", "write %s /etc/hostname" % hostname,
                         "rm /root/.ssh/authorized_keys",
                         "write %s /root/.ssh/authorized_keys" % pubkey_path,
-                        "sif /root/.ssh/authorized_keys mode 0100600"])
+                        "sif /root/.ssh/authorized_keys mode 0100600",
+                        "rm %s" % user_keys,
+                        "write %s %s" % (pubkey_path, user_keys),
+                        "sif %s mode 0100600" % user_keys,
+                        "sif %s uid %d" % (user_keys, uid),
+                        "sif %s gid %d" % (user_keys, gid)])
 
 
 def _boot(name, image_dir, disk, port, console, pidfile):
@@ -110,7 +131,7 @@ def ensure_tools():
 
 def up(fleet, count, distros):
     """Boot `count` VMs (sequentially: TCG on two cores has no room for parallel boots)."""
-    from tests.sandbox.fleet import log, run, ssh_key, ssh_options
+    from tests.sandbox.fleet import check_login, log, run, ssh_key, ssh_options
     ensure_tools()
     VMS.mkdir(parents=True, exist_ok=True)
     key = ssh_key()
@@ -140,8 +161,10 @@ def up(fleet, count, distros):
                 raise TimeoutError("VM %s not reachable over SSH after %ds; console:\n%s"
                                    % (name, BOOT_TIMEOUT, tail))
             time.sleep(3)
-        log("%s up at 127.0.0.1:%d (%s, %ds)" % (name, port, distro, time.monotonic() - started_at))
         started.append(name)
+        (host,) = [h for h in hosts(fleet.name) if h.name == name]
+        check_login(host)
+        log("%s up at 127.0.0.1:%d (%s, %ds)" % (name, port, distro, time.monotonic() - started_at))
     return [h for h in hosts(fleet.name) if h.name in started]
 
 

@@ -22,3 +22,14 @@ def test_defaults_match_argument_spec(role):
 def test_readme_matches_argument_spec(role):
     text = (REPO / "roles" / role / "README.md").read_text()
     assert render(role, text) == text, "run: python tests/unit/roles/readme.py"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_meta_matches_galaxy_and_runtime(role):
+    """A role's galaxy_info says what the collection declares: its licence (galaxy.yml) and the
+    lowest ansible-core it supports (meta/runtime.yml requires_ansible)."""
+    galaxy = yaml.safe_load((REPO / "galaxy.yml").read_text())
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    info = yaml.safe_load((REPO / "roles" / role / "meta" / "main.yml").read_text())["galaxy_info"]
+    assert [info["license"]] == galaxy["license"]
+    assert runtime["requires_ansible"] == ">=" + str(info["min_ansible_version"])

@@ -31,13 +31,25 @@ def test_activation_matches_all_criteria():
 
 
 def test_instance_filters_use_api_keys_and_tag_prefix():
-    assert instance_filters(["mi-1"], "Online", {"site": "p7", "a": 1}) == [
-        {"Key": "InstanceIds", "Values": ["mi-1"]},
-        {"Key": "PingStatus", "Values": ["Online"]},
+    assert instance_filters(None, "Online", {"site": "p7", "a": 1, "on": True}) == [
         {"Key": "tag:a", "Values": ["1"]},
+        {"Key": "tag:on", "Values": ["true"]},
         {"Key": "tag:site", "Values": ["p7"]},
     ]
+    assert instance_filters(["mi-1"], "Online", activation_ids=["a1"]) == [
+        {"Key": "InstanceIds", "Values": ["mi-1"]},
+        {"Key": "ActivationIds", "Values": ["a1"]},
+        {"Key": "PingStatus", "Values": ["Online"]},
+    ]
     assert instance_filters() == []
+
+
+def test_tag_filters_are_never_combined_with_other_filter_types():
+    """AWS: 'Tag filters can't be combined with other filter types.' Ids go to the API, tags are checked after."""
+    for args in ((["mi-1"], "Online", {"site": "p7"}), (None, None, {"site": "p7"}, ["a1"]), (None, "Online", {"site": "p7"})):
+        keys = {f["Key"].startswith("tag:") for f in instance_filters(*args)}
+        assert len(keys) == 1, args
+    assert instance_filters(["mi-1"], None, {"site": "p7"}) == [{"Key": "InstanceIds", "Values": ["mi-1"]}]
 
 
 def test_instance_matches_client_side_fields():
@@ -48,6 +60,8 @@ def test_instance_matches_client_side_fields():
     assert not instance_matches(raw, ip_address="10.0.0.4")
     assert not instance_matches(raw, ping_status="ConnectionLost")
     assert not instance_matches(raw, instance_ids=["mi-2"])
+    assert not instance_matches(dict(raw, ActivationId="a1"), activation_ids=["a2"])
+    assert instance_matches(dict(raw, ActivationId="a1"), activation_ids=["a1"], ping_status=["Online", "Inactive"])
 
 
 def test_managed_instance_id_shape():
