@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from test_playbooks_harness import summary_row
 from tests.conftest import COLLECTIONS_ROOT, REPO
 
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
@@ -38,7 +39,8 @@ def ansible_env(**extra):
 
 def playbook(name, inventory, emulator, *args, extra=None, timeout=300):
     """ansible-playbook hybridfleet.ecs_anywhere.NAME as a user runs it; returns (rc, output)."""
-    variables = dict({"ecs_anywhere_endpoint_url": emulator.url, "ecs_anywhere_poll_interval": 1}, **(extra or {}))
+    variables = dict({"ecs_anywhere_endpoint_url": emulator.url, "ecs_anywhere_poll_interval": 1,
+                      "ecs_anywhere_report_dir": str(Path(inventory).parent / "reports")}, **(extra or {}))
     cmd = [ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere." + name, "-i", str(inventory), "-e", json.dumps(variables)] + list(args)
     proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
@@ -92,11 +94,6 @@ def role(emulator):
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
                                                      "Action": "sts:AssumeRole"}]}
     emulator.client("iam").create_role(RoleName="ecsAnywhereRole", AssumeRolePolicyDocument=json.dumps(trust))
-
-
-def summary_row(output, host):
-    rows = re.findall(r'^\s*"(%s\s{2,}.*)",?$' % re.escape(host), output.rsplit("TASK [Summary of", 1)[-1], re.M)
-    return rows[0] if rows else ""
 
 
 # --- drain_and_deregister: which instance an unreachable host is ------------------------------------------------

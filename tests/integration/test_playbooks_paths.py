@@ -206,7 +206,8 @@ def test_unreachable_hosts_are_deregistered_api_side(fleet, pb_emulator, tmp_pat
     for host in (by_name, by_address):
         docker("stop", host.name)
 
-    result = fleet.run("drain_and_deregister", str(inventory), "-e", "ecs_anywhere_drain_timeout=60", *FAST_POLL)
+    result = fleet.run("drain_and_deregister", str(inventory), "-e", "ecs_anywhere_drain_timeout=60", *FAST_POLL,
+                       "-e", "ecs_anywhere_confirm_all=true")
     assert result.rc == 0, result.tail
     assert "deregistered and cleaned" in summary_row(result.stdout, reachable.name)
     assert re.search(r"deregistered \(found by API by hostname\); NOT CLEANED: unreachable",
