@@ -182,3 +182,15 @@ def test_register_with_every_host_unreachable_touches_nothing(emulator, tmp_path
     assert emulator.client("ecs").list_clusters()["clusterArns"] == []
     assert emulator.client("iam").list_roles()["Roles"] == []
     assert emulator.activations()["activations"] == []
+
+
+def test_eusc_region_is_accepted(emulator, tmp_path):
+    """Issue 13 section 5: the playbooks' region check refused eusc-de-east-1 (the European Sovereign Cloud)."""
+    seeded = emulator.seed("c1", 1, region="eusc-de-east-1")
+    inventory = unreachable_inventory(tmp_path / "hosts.yml", {"seed-c1-0001": "127.0.0.1"})
+    rc, out = playbook("drain_and_deregister", inventory, emulator, "--limit", "seed-c1-0001",
+                       extra={"ecs_anywhere_cluster": "c1", "ecs_anywhere_region": "eusc-de-east-1"})
+    assert rc == 0, out[-3000:]
+    assert "deregistered (found by API by hostname)" in summary_row(out, "seed-c1-0001"), out[-3000:]
+    ssm = emulator.client("ssm", "eusc-de-east-1")
+    assert seeded["managed_instance_ids"][0] not in [i["InstanceId"] for i in ssm.describe_instance_information()["InstanceInformationList"]]

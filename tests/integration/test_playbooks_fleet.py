@@ -16,7 +16,7 @@ import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
     ANSIBLE_PLAYBOOK, CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
-    playbook_env, recap, run_playbook, sandbox_versions)
+    playbook_env, recap, run_playbook, sandbox_versions, summary_row)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.hosts
@@ -211,7 +211,9 @@ def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, san
     data["all"]["children"]["ecs_anywhere"]["hosts"][lost.name]["ansible_host"] = address
     Path(inventory).write_text(yaml.safe_dump(data, sort_keys=False))
     before = len(activations_report(pb_emulator))
-    result = run_playbook("register", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"])
+    # The pin is the older version, below what agent_update rolled out: enrolled hosts keep theirs (issue 13
+    # section 5: the next register used to fail on every upgraded host).
+    result = run_playbook("register", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_old"])
     assert result.rc == 0, result.tail
     # Every host was enrolled already: no activation, no change on any host.
     assert len(activations_report(pb_emulator)) == before
@@ -219,5 +221,6 @@ def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, san
     for h in hosts:
         assert counts[h.name]["changed"] == 0, (h.name, result.tail)
         assert re.search(r"ACTIVE connected .* already enrolled$", summary_row(result.stdout, h.name))
+        assert h.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout == sandbox_versions["ecs_new"]
     active = [ci for ci in container_instances(pb_emulator) if ci["status"] == "ACTIVE" and ci["agentConnected"]]
     assert len(active) == 3
