@@ -21,7 +21,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help venv collection-link unit emulator-tests integration lint sanity build test test-suites \
-        demo emulator emulator-stop changelog-lint clean
+        demo emulator emulator-stop changelog-lint clean fresh-start-test
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -110,7 +110,13 @@ demo: venv collection-link  ## the main job in the local sandbox: enroll, update
 	$(MAKE) --no-print-directory sandbox-up N=$(N)
 	$(PYTHON) -m tests.sandbox.demo
 
-test-suites: unit lint sanity emulator-tests integration molecule
+test-suites: unit lint sanity emulator-tests integration molecule fresh-start-test
+
+# A fresh machine's first start (no engine, no docker0, empty data root) in namespaces of its own, so
+# `make test` goes through it on every machine. Alone and last: beside other tests' hosts booting, their
+# boots failed (whether it is the cause is not settled), so nothing boots hosts after it.
+fresh-start-test: venv collection-link docker-up  ## the sandbox's first start as on a fresh machine (in namespaces)
+	SANDBOX_FRESH_START=1 $(PYTEST) tests/integration/test_sandbox_fleet.py -q -k fresh_machine $(PYTEST_ARGS)
 
 # Every suite runs even when an earlier one fails (-k), and the sandbox is always torn down.
 test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration, molecule (+ sandbox hosts)

@@ -10,6 +10,8 @@ description:
     joined with their ECS container instances in the configured O(clusters) by managed instance id.
   - Every host gets C(ssm_*) variables from Systems Manager and, when it has a container instance in one of the
     O(clusters), C(ecs_*) variables from ECS.
+  - Every host with a container instance in one of the O(clusters) is in the group O(enrolled_group) (V(ecs_anywhere) unless
+    set otherwise), the group the collection's playbooks target by default.
   - Default groups (O(default_groups)) - C(ecs_cluster_<cluster>), C(ecs_status_<status>), C(ssm_ping_<status>),
     C(ecs_agent_disconnected), C(not_in_ecs) (registered in SSM but without a container instance in the O(clusters)) and
     C(ecs_duplicate_registration) (more than one container instance for one managed instance). Names are lower case with
@@ -87,6 +89,15 @@ options:
     description: Whether to create the default groups listed in the description.
     type: bool
     default: true
+  enrolled_group:
+    description:
+      - The group every enrolled host joins, that is every host with a container instance in one of the O(clusters)
+        (the hosts of all C(ecs_cluster_<cluster>) groups together).
+      - The collection's playbooks target V(ecs_anywhere) by default (C(ecs_anywhere_hosts)), so with the default they run on
+        the live fleet as listed here. Hosts registered in SSM only (C(not_in_ecs)) are not in it.
+      - Created whatever O(default_groups) says; V('') leaves it out.
+    type: str
+    default: ecs_anywhere
 notes:
   - Host variables - C(ssm_instance_id), C(ssm_name), C(ssm_ping_status), C(ssm_last_ping_date_time), C(ssm_ip_address),
     C(ssm_computer_name), C(ssm_platform_type), C(ssm_platform_name), C(ssm_platform_version), C(ssm_agent_running_version),
@@ -159,6 +170,8 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ssm import describe_instance_information
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ssm import list_instance_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import default_groups
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import enrolled_group_problem
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import is_enrolled
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_hostnames import assign_hostnames
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_hostvars import host_vars
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_join import join_fleet
@@ -190,6 +203,9 @@ class InventoryModule(AWSInventoryBase):
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache=cache)
+        problem = enrolled_group_problem(self.get_option("enrolled_group"))
+        if problem:
+            self._do_fail(problem)
         found, records = self.get_cached_result(path, cache)
         if not found:
             records = self._query()
@@ -260,6 +276,10 @@ class InventoryModule(AWSInventoryBase):
     # --- building the inventory ------------------------------------------------------------------------
 
     def _populate(self, records):
+        enrolled_group = self.get_option("enrolled_group")
+        if enrolled_group:
+            # Present even when nothing is enrolled, so a playbook run says it matched no host of it.
+            self.inventory.add_group(enrolled_group)
         named, collisions = assign_hostnames(records, self.get_option("hostnames"))
         for message in collisions:
             self.warn(f"{self.NAME}: {message}")
@@ -271,6 +291,8 @@ class InventoryModule(AWSInventoryBase):
             self.inventory.add_host(name)
             for key, value in hostvars.items():
                 self.inventory.set_variable(name, key, value)
+            if enrolled_group and is_enrolled(hostvars):
+                self.inventory.add_child(enrolled_group, name)
             if with_default_groups:
                 for group in default_groups(hostvars):
                     self.inventory.add_group(group)

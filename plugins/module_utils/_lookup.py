@@ -82,15 +82,29 @@ def find_in_clusters(client, managed_instance_ids, clusters=None, query=None, st
 
     Cost per cluster: one ListContainerInstances call per 90 ids, one DescribeContainerInstances call per 100 found.
     """
+    def fetch(cluster):
+        found = _ecs.describe_by_managed_ids(client, cluster, managed_instance_ids, query=query, status=status, include=include)
+        return select_by_managed_ids(found, managed_instance_ids)
+    return _per_cluster(client, clusters, fetch)
+
+
+def find_ids_in_clusters(client, container_instances, clusters=None):
+    """{cluster: [raw descriptions]} of the clusters where these container instance ids are registered (not INACTIVE)."""
+    def fetch(cluster):
+        found = _ecs.describe_container_instances(client, cluster, container_instances, include=())[0]
+        return [ci for ci in found if ci.get("status") != "INACTIVE"]
+    return _per_cluster(client, clusters, fetch)
+
+
+def _per_cluster(client, clusters, fetch):
     found = {}
     for cluster in clusters or _ecs.list_cluster_arns(client):
         try:
-            instances = _ecs.describe_by_managed_ids(client, cluster, managed_instance_ids, query=query, status=status, include=include)
+            instances = fetch(cluster)
         except FleetAWSError as e:
             if error_code(e.exception) == "ClusterNotFoundException":
                 continue  # deleted since it was listed
             raise
-        instances = select_by_managed_ids(instances, managed_instance_ids)
         if instances:
             found[cluster] = instances
     return found

@@ -8,6 +8,8 @@ tag value is refused naming the key (SSM has no valueless tag, and `None` stored
 was meant); lists and mappings are refused. Checks follow AWS's documented rules (see _batching).
 """
 
+import unicodedata
+
 from ._batching import ECS_ATTRIBUTE_NAME_LENGTH
 from ._batching import ECS_ATTRIBUTE_VALUE_LENGTH
 from ._batching import ECS_ATTRIBUTES_PER_RESOURCE
@@ -47,7 +49,8 @@ def normalize_tags(tags, option="tags"):
 
 
 def _is_tag_text(text):
-    return all(c.isalnum() or c.isspace() or c in _TAG_PUNCTUATION for c in text)
+    """AWS's tag pattern [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*: letters, separators (spaces), numbers and a few signs; no control characters."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in _TAG_PUNCTUATION for c in text)
 
 
 def check_tags(tags, service, option="tags", existing=0):

@@ -21,7 +21,8 @@ options:
   state:
     description:
       - V(present) creates or updates the cluster, V(absent) deletes it.
-      - Deleting fails while container instances are registered or services exist; deregister and delete them first.
+      - Deleting fails while container instances are registered, services exist or tasks run; deregister and delete them
+        first. The module says so before calling ECS, in check mode too (check mode predicts the failure).
     type: str
     choices: [present, absent]
     default: present
@@ -33,6 +34,8 @@ options:
   tags:
     description:
       - Tags the cluster should carry. Unset leaves tags alone.
+      - At most 50 tags; keys 1-128 and values 0-256 characters; keys may not start with V(aws:).
+      - Booleans are stored as V(true) / V(false) and numbers as their digits; a V(null) value is refused.
     type: dict
     aliases: [resource_tags]
   purge_tags:
@@ -120,6 +123,8 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._diff imp
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import dict_to_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_cluster
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._user_input import check_tags
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._user_input import normalize_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._waiting import poll_until
 
 POLL_INTERVAL = 2
@@ -130,6 +135,7 @@ class ClusterManager:
         self.module = module
         self.p = module.params
         self.name = check_cluster(module.params["name"], "name", allow_arn=False)
+        self.tags = None if module.params["tags"] is None else normalize_tags(module.params["tags"])
         self.client = module.client("ecs")
         self.diff = DifferenceTracker()
 
@@ -155,10 +161,11 @@ class ClusterManager:
                 cluster = dict(cluster, container_insights=wanted_insights)
             else:
                 cluster = shape_cluster(_ecs.update_cluster_settings(self.client, self.name, self._settings()))
-        if self.p["tags"] is not None:
-            to_set, to_remove = compare_aws_tags(current["tags"], self.p["tags"], self.p["purge_tags"])
+        if self.tags is not None:
+            to_set, to_remove = compare_aws_tags(current["tags"], self.tags, self.p["purge_tags"])
             after_tags = {k: v for k, v in current["tags"].items() if k not in to_remove}
             after_tags.update(to_set)
+            check_tags(to_set, "ecs", existing=len(after_tags) - len(to_set))
             self.diff.add("tags", current["tags"], after_tags)
             if not self.module.check_mode:
                 if to_remove:
@@ -169,11 +176,12 @@ class ClusterManager:
         return cluster
 
     def create(self):
+        check_tags(self.tags or {}, "ecs")
         self.diff.add("state", "absent", "present")
         if self.module.check_mode:
             return {"cluster_name": self.name, "cluster_arn": None, "status": "ACTIVE",
-                    "container_insights": self.p["container_insights"], "tags": self.p["tags"] or {}}
-        created = _ecs.create_cluster(self.client, self.name, self._settings(), dict_to_tags(self.p["tags"], key="key", value="value"))
+                    "container_insights": self.p["container_insights"], "tags": self.tags or {}}
+        created = _ecs.create_cluster(self.client, self.name, self._settings(), dict_to_tags(self.tags, key="key", value="value"))
         if not self.p["wait"] or created.get("status") == "ACTIVE":
             return shape_cluster(created)
         outcome = poll_until(lambda: _ecs.describe_cluster(self.client, self.name), lambda c: c is not None and c.get("status") == "ACTIVE",
@@ -187,10 +195,28 @@ class ClusterManager:
     def absent(self, current):
         if current is None:
             return None
+        self._check_deletable(current)
         self.diff.add("state", "present", "absent")
         if not self.module.check_mode:
             _ecs.delete_cluster(self.client, self.name)
         return None
+
+    def _check_deletable(self, current):
+        """ECS refuses to delete a cluster that still holds instances, services or tasks: say so first, in check mode too."""
+        holds = {
+            "registered container instance(s)": (current.get("registered_container_instances_count") or 0,
+                                                 "ClusterContainsContainerInstancesException",
+                                                 "deregister them first (hybridfleet.ecs_anywhere.ecs_container_instance state=deregistered, "
+                                                 "or the drain_and_deregister playbook)"),
+            "active service(s)": (current.get("active_services_count") or 0, "ClusterContainsServicesException",
+                                  "delete or scale down its services first"),
+            "running or pending task(s)": ((current.get("running_tasks_count") or 0) + (current.get("pending_tasks_count") or 0),
+                                           "ClusterContainsTasksException", "stop its tasks first"),
+        }
+        found = [(what, count, code, todo) for what, (count, code, todo) in holds.items() if count]
+        if found:
+            raise FleetError(f"Cluster {self.name} cannot be deleted: it still has " + ", ".join(f"{count} {what}" for what, count, _c, _t in found) +
+                             f" (ECS would answer {found[0][2]}); " + "; ".join(todo for _w, _n, _c, todo in found) + ". Nothing was changed.")
 
 
 def main():

@@ -102,7 +102,7 @@ options:
         version and connection, task counts and custom attributes only, and leaves out RV(before) and RV(after).
       - V(full) returns the full descriptions, as M(hybridfleet.ecs_anywhere.ecs_container_instance_info) does, and
         RV(before) and RV(after).
-      - RV(diff) is returned only with C(--diff), whatever this option says.
+      - The C(diff) key is returned only with C(--diff), whatever this option says.
     type: str
     choices: [compact, full]
     default: compact
@@ -211,7 +211,6 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common i
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_managed_instance_ids
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
-from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import FAILED
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import PlanError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import TARGET_STATUS
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import attribute_changes
@@ -227,6 +226,7 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors i
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import name_some
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._filters import missing_ids
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._filters import select_by_managed_ids
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_ids_in_clusters
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import find_in_clusters
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import cluster_identity
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import compact_container_instance
@@ -263,14 +263,8 @@ class ContainerInstanceManager:
             raise FleetError(f"wait_timeout and poll_interval must be at least 1 second, got {p['wait_timeout']} and {p['poll_interval']}; "
                              "set wait_timeout to how long draining may take (default 600) and poll_interval to how often to look (default 10).")
         check_managed_instance_ids(p["managed_instance_id"], "managed_instance_id")
-        foreign = foreign_instances(p["container_instance"] or [], self.cluster_name)
-        if foreign:
-            raise FleetError(f"Container instance {name_some(f'{arn} is in cluster {other}' for arn, other in foreign)}, not in {self.cluster_name}; "
-                             f"give cluster: {foreign[0][1]} to act on it there, or check the ids with "
-                             "hybridfleet.ecs_anywhere.ecs_container_instance_info. Nothing was changed.")
-        arns = [self.cluster] + list(p["container_instance"] or [])
-        check_arn_location(arns, self.module.region, self.module.caller_account,
-                           "cluster" if self.cluster.startswith("arn:") else "container_instance")
+        for option, values in (("cluster", [self.cluster]), ("container_instance", p["container_instance"])):
+            check_arn_location(values, self.module.region, self.module.caller_account, option)
 
     def _resolve(self):
         """Raw descriptions of the targets; unknown targets fail unless they are meant to be gone."""
@@ -279,6 +273,8 @@ class ContainerInstanceManager:
         if self.p["container_instance"]:
             wanted = self.p["container_instance"]
             instances, _failures = _ecs.describe_container_instances(self.client, self.cluster, wanted)
+            # After that read (an unknown cluster is reported as such), before anything is written or taken as gone.
+            self._refuse_foreign(wanted)
             known = {ci["containerInstanceArn"] for ci in instances} | {container_instance_id(ci["containerInstanceArn"]) for ci in instances}
             self._unknown(missing_ids(wanted, known), gone_ok, "container instance")
             found.extend(instances)
@@ -295,6 +291,14 @@ class ContainerInstanceManager:
                                  "re-register the host with the ECS agent to bring it back.")
         return found
 
+    def _refuse_foreign(self, wanted):
+        """Container instance ARNs name their cluster: one of another cluster is refused, never taken as deregistered."""
+        foreign = foreign_instances(wanted, self.cluster_name)
+        if foreign:
+            raise FleetError(f"Container instance {name_some(f'{arn} is in cluster {other}' for arn, other in foreign)}, not in {self.cluster_name}; "
+                             f"give cluster: {foreign[0][1]} to act on it there, or check the ids with "
+                             "hybridfleet.ecs_anywhere.ecs_container_instance_info. Nothing was changed.")
+
     def _unknown(self, missing, gone_ok, kind):
         if not missing:
             return
@@ -305,7 +309,7 @@ class ContainerInstanceManager:
 
     def _refuse_if_elsewhere(self, missing, kind):
         """A target missing here counts as deregistered only if no other cluster of the region still holds it."""
-        # A container instance ARN naming this cluster (checked in _check_inputs) cannot be elsewhere.
+        # A container instance ARN naming this cluster (see _refuse_foreign) cannot be elsewhere.
         missing = [m for m in missing if not (str(m).startswith("arn:") and str(m).count("/") == 2)]
         others = [arn for arn in _ecs.list_cluster_arns(self.client) if cluster_identity(arn)[0] != self.cluster_name] if missing else []
         if not others:
@@ -313,11 +317,7 @@ class ContainerInstanceManager:
         if kind == "managed instance":
             found = find_in_clusters(self.client, missing, clusters=others, include=())
         else:
-            found = {}
-            for cluster in others:
-                live = [ci for ci in _ecs.describe_container_instances(self.client, cluster, missing, include=())[0] if ci.get("status") != "INACTIVE"]
-                if live:
-                    found[cluster] = live
+            found = find_ids_in_clusters(self.client, missing, clusters=others)
         if found:
             where = [f"{ci.get('ec2InstanceId') or ci['containerInstanceArn']} is registered in cluster {cluster_identity(cluster)[0]}"
                      for cluster, instances in found.items() for ci in instances]

@@ -118,10 +118,10 @@ container_instances:
     cluster_name:
       description: Name of the cluster the instance is registered in.
       type: str
-      cluster_arn:
+    cluster_arn:
       description: ARN of that cluster (V(null) only for a container instance ARN of the old format, which does not name it).
       type: str
-      managed_instance_id:
+    managed_instance_id:
       description: The SSM managed instance id (C(ec2InstanceId) in ECS).
       type: str
       sample: mi-0123456789abcdef0
@@ -218,8 +218,8 @@ class ContainerInstanceInfo:
             if p["cluster"] is None:
                 raise FleetError("cluster is required (or any_cluster: true with managed_instance_ids to search every cluster of the region).")
             check_cluster(p["cluster"])
-            check_arn_location([p["cluster"]] + list(p["container_instances"] or []), self.module.region, self.module.caller_account,
-                               "cluster" if p["cluster"].startswith("arn:") else "container_instances")
+            for option, values in (("cluster", [p["cluster"]]), ("container_instances", p["container_instances"])):
+                check_arn_location(values, self.module.region, self.module.caller_account, option)
             instances, failures = self._query(lambda: describe_container_instances_raw(
                 self.client, p["cluster"], container_instances=p["container_instances"], managed_instance_ids=p["managed_instance_ids"],
                 query=p["filter"], status=p["status"]))

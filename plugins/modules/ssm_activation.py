@@ -180,7 +180,7 @@ deleted_activations:
   type: list
   elements: dict
 deleted_ids:
-  description: The ids of RV(deleted_activations); empty when nothing matched (then RV(changed) is V(false)).
+  description: The ids of RV(deleted_activations); empty when nothing matched (then C(changed) is V(false)).
   returned: when O(state=absent)
   type: list
   elements: str

@@ -5,6 +5,7 @@
 import re
 
 _INVALID = re.compile(r"[^a-z0-9_]+")
+_GROUP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 AGENT_DISCONNECTED = "ecs_agent_disconnected"
 NOT_IN_ECS = "not_in_ecs"
@@ -40,3 +41,16 @@ def default_groups(hostvars):
     if hostvars.get("ecs_duplicate_container_instance_arns"):
         groups.append(sanitize(DUPLICATE_REGISTRATION))
     return groups
+
+
+def is_enrolled(hostvars):
+    """Enrolled in ECS Anywhere: the host has a container instance in one of the inventory's clusters."""
+    return "ecs_cluster" in hostvars
+
+
+def enrolled_group_problem(name):
+    """What is wrong with the enrolled_group option, or None ('' turns the group off)."""
+    if name == "" or _GROUP_NAME.match(str(name)):
+        return None
+    return (f"enrolled_group must be a group name (letters, digits and _, not starting with a digit) or '' to leave the group out, "
+            f"got {name!r}; the playbooks target ecs_anywhere by default")

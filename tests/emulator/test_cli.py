@@ -1,4 +1,4 @@
-"""The CLI contract: extra listeners, timing options, state dir, clean SIGTERM shutdown."""
+"""The CLI contract: extra listeners, timing and IAM options, state dir, clean SIGTERM shutdown."""
 import json
 import signal
 import socket
@@ -35,7 +35,7 @@ def test_two_listeners_share_state_and_sigterm_stops_cleanly(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.sandbox.emulator", "--host", "127.0.0.1", "--port", str(main_port),
          "--listen", "127.0.0.1:%d" % extra_port, "--heartbeat-timeout", "7", "--drain-delay", "1.5",
-         "--agent-connected-window", "9", "--state-dir", str(state_dir)],
+         "--agent-connected-window", "9", "--enforce-iam", "--state-dir", str(state_dir)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     main_url, extra_url = "http://127.0.0.1:%d" % main_port, "http://127.0.0.1:%d" % extra_port
     try:
@@ -48,7 +48,8 @@ def test_two_listeners_share_state_and_sigterm_stops_cleanly(tmp_path):
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
                 time.sleep(0.1)
         config = _get(extra_url, "/_emulator/config")
-        assert (config["heartbeat_timeout"], config["drain_delay"], config["agent_connected_window"]) == (7, 1.5, 9)
+        assert (config["heartbeat_timeout"], config["drain_delay"], config["agent_connected_window"],
+                config["enforce_iam"]) == (7, 1.5, 9, True)
         _post(main_url, "/_emulator/seed", {"cluster": "both", "count": 2})
         assert _get(extra_url, "/_emulator/activations")["activations"][0]["RegistrationsCount"] == 2
         info = json.loads((state_dir / "emulator.json").read_text())

@@ -194,6 +194,32 @@ def test_describe_clusters_counts(emulator, ecs):
         ecs.delete_cluster(cluster="counted")
 
 
+def test_update_cluster_and_statistics_count_the_layers_instances_tasks_services(ecs, container_instance,
+                                                                                  task_definition):
+    for _ in range(3):
+        container_instance()
+    task_definition(cpu=256, memory=256)
+    ecs.create_service(cluster="edge", serviceName="web", taskDefinition="web", desiredCount=2, launchType="EXTERNAL")
+    expected = {"registeredContainerInstancesCount": 3, "runningTasksCount": 2, "pendingTasksCount": 0,
+                "activeServicesCount": 1}
+
+    def counts(cluster):
+        return {k: cluster[k] for k in expected}
+    insights = [{"name": "containerInsights", "value": "enabled"}]
+    assert counts(ecs.update_cluster(cluster="edge", settings=insights)["cluster"]) == expected
+    assert counts(ecs.update_cluster_settings(cluster="edge", settings=insights)["cluster"]) == expected
+    plain, with_statistics = (ecs.describe_clusters(clusters=["edge"], **kw)["clusters"][0]
+                              for kw in ({}, {"include": ["STATISTICS"]}))
+    assert counts(plain) == counts(with_statistics) == expected
+    assert "statistics" not in plain
+    statistics = {s["name"]: s["value"] for s in with_statistics["statistics"]}
+    documented = ("runningEC2TasksCount", "runningFargateTasksCount", "pendingEC2TasksCount",
+                  "pendingFargateTasksCount", "activeEC2ServiceCount", "activeFargateServiceCount",
+                  "drainingEC2ServiceCount", "drainingFargateServiceCount")
+    assert {statistics[name] for name in documented} == {"0"}
+    assert (statistics["runningExternalTasksCount"], statistics["activeExternalServiceCount"]) == ("2", "1")
+
+
 def test_regions_are_separate(emulator, container_instance):
     container_instance()
     west = emulator.client("ecs", region="us-west-2")

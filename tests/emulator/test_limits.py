@@ -1,6 +1,7 @@
 """AWS's per-call limits, enforced from one table (tests/sandbox/emulator/limits.py): for every row a call at the limit
 passes and a call one past it is refused with the row's error. Raw JSON calls, so no client-side validation gets in
 the way. The wording of the errors AWS is known to send is checked separately, against AWS's text."""
+import functools
 import json
 import time
 import uuid
@@ -13,29 +14,51 @@ ID = "mi-%017x"
 
 
 class Account:
-    """What the limit calls need to exist: a role (one with a 64-character name), a cluster with 10 external
-    container instances, a managed instance and a task definition."""
+    """What the limit calls need, made on first use (most rows need only the cluster): roles (one with a 64-character
+    name), 10 external container instances, a managed instance, a task definition."""
 
     def __init__(self, raw, iam):
         self.raw = raw
-        trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                                     "Principal": {"Service": "ssm.amazonaws.com"}}]})
-        self.role = "r" * 64
-        for name in ("ecsAnywhereRole", self.role):
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        self.iam = iam
         self.cluster = "limits"
         self.ok("ecs", "CreateCluster", {"clusterName": self.cluster})
         self.cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/limits"
-        self.instances = [self.ok("ecs", "RegisterContainerInstance", {
+
+    @functools.cached_property
+    def roles(self):
+        """(ecsAnywhereRole, a role whose name has IAM's and CreateActivation's maximum of 64 characters)."""
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                     "Principal": {"Service": "ssm.amazonaws.com"}}]})
+        names = ("ecsAnywhereRole", "r" * 64)
+        for name in names:
+            self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        return names
+
+    @property
+    def role(self):
+        return self.roles[0]
+
+    @functools.cached_property
+    def instances(self):
+        return [self.ok("ecs", "RegisterContainerInstance", {
             "cluster": self.cluster, "instanceIdentityDocument": json.dumps({"instanceId": ID % n}),
             "totalResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 10240},
                                {"name": "MEMORY", "type": "INTEGER", "integerValue": 10240}]})
             ["containerInstance"]["containerInstanceArn"] for n in range(10)]
+
+    @functools.cached_property
+    def task_definition(self):
+        """A tiny EXTERNAL task definition, and the instances to run it on."""
+        assert self.instances
         self.ok("ecs", "RegisterTaskDefinition", {
             "family": "tiny", "requiresCompatibilities": ["EXTERNAL"],
             "containerDefinitions": [{"name": "app", "image": "busybox", "cpu": 1, "memory": 4, "essential": True}]})
-        activation = self.ok("ssm", "CreateActivation", {"IamRole": "ecsAnywhereRole", "RegistrationLimit": 1})
-        self.managed = self.ok("ssm", "RegisterManagedInstance", dict(
+        return "tiny"
+
+    @functools.cached_property
+    def managed(self):
+        activation = self.ok("ssm", "CreateActivation", {"IamRole": self.role, "RegistrationLimit": 1})
+        return self.ok("ssm", "RegisterManagedInstance", dict(
             activation, PublicKey="k", PublicKeyType="Rsa", Fingerprint="f"))["InstanceId"]
 
     def call(self, service, operation, body):
@@ -88,23 +111,23 @@ CASES = {
         lambda a, n: {"InstanceInformationFilterList": [{"key": "AgentVersion", "valueSet": ["1" * n]}]},
     ("DescribeActivations", "MaxResults", "value"): lambda a, n: {"MaxResults": n},
     ("CreateActivation", "RegistrationLimit", "value"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "RegistrationLimit": n},
-    ("CreateActivation", "IamRole", "length"): lambda a, n: {"IamRole": a.role + "r" * (n - 64)},
-    ("CreateActivation", "Description", "length"): lambda a, n: {"IamRole": "ecsAnywhereRole", "Description": "d" * n},
+        lambda a, n: {"IamRole": a.role, "RegistrationLimit": n},
+    ("CreateActivation", "IamRole", "length"): lambda a, n: {"IamRole": a.roles[1] + "r" * (n - 64)},
+    ("CreateActivation", "Description", "length"): lambda a, n: {"IamRole": a.role, "Description": "d" * n},
     ("CreateActivation", "DefaultInstanceName", "length"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "DefaultInstanceName": "d" * n},
-    ("CreateActivation", "Tags", "items"): lambda a, n: {"IamRole": "ecsAnywhereRole", "Tags": _tags(n, same_key=True)},
+        lambda a, n: {"IamRole": a.role, "DefaultInstanceName": "d" * n},
+    ("CreateActivation", "Tags", "items"): lambda a, n: {"IamRole": a.role, "Tags": _tags(n, same_key=True)},
     ("CreateActivation", "Tags[].Key", "length"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "Tags": [{"Key": "k" * n, "Value": "v"}]},
+        lambda a, n: {"IamRole": a.role, "Tags": [{"Key": "k" * n, "Value": "v"}]},
     ("CreateActivation", "Tags[].Value", "length"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "Tags": [{"Key": "k", "Value": "v" * n}]},
+        lambda a, n: {"IamRole": a.role, "Tags": [{"Key": "k", "Value": "v" * n}]},
     ("CreateActivation", "RegistrationMetadata[].Key", "length"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "RegistrationMetadata": [{"Key": "k" * n, "Value": "v"}]},
+        lambda a, n: {"IamRole": a.role, "RegistrationMetadata": [{"Key": "k" * n, "Value": "v"}]},
     ("CreateActivation", "RegistrationMetadata[].Value", "length"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "RegistrationMetadata": [{"Key": "k", "Value": "v" * n}]},
+        lambda a, n: {"IamRole": a.role, "RegistrationMetadata": [{"Key": "k", "Value": "v" * n}]},
     ("CreateActivation", "ExpirationDate", "days_ahead"):
-        lambda a, n: {"IamRole": "ecsAnywhereRole", "ExpirationDate": time.time() + n * 86400 - 3600},
-    ("CreateActivation", "Tags", "per_resource"): lambda a, n: {"IamRole": "ecsAnywhereRole", "Tags": _tags(n)},
+        lambda a, n: {"IamRole": a.role, "ExpirationDate": time.time() + n * 86400 - 3600},
+    ("CreateActivation", "Tags", "per_resource"): lambda a, n: {"IamRole": a.role, "Tags": _tags(n)},
     ("DeregisterManagedInstance", "InstanceId", "length"):
         lambda a, n: {"InstanceId": a.managed if n == 20 else _eks_id(n) if n <= 124 else "x" * n},
     ("DeregisterManagedInstance", "InstanceId", "pattern"): lambda a, ok: {"InstanceId": a.managed if ok else "mi-" + "g" * 17},
@@ -129,12 +152,18 @@ CASES = {
         {"name": "a%d" % i, "value": "v", "targetId": a.instances[i % 10]} for i in range(n)]},
     ("DeleteAttributes", "attributes", "items"): lambda a, n: {"cluster": a.cluster, "attributes": [
         {"name": "a%d" % i, "targetId": a.instances[i % 10]} for i in range(n)]},
+    ("PutAttributes", "attributes[].name", "length"): lambda a, n: {"cluster": a.cluster, "attributes": [
+        {"name": "n" * n, "value": "v", "targetId": a.instances[2]}]},
+    ("PutAttributes", "attributes[].value", "length"): lambda a, n: {"cluster": a.cluster, "attributes": [
+        {"name": "a", "value": "v" * n, "targetId": a.instances[2]}]},
+    ("DeleteAttributes", "attributes[].name", "length"): lambda a, n: {"cluster": a.cluster, "attributes": [
+        {"name": "n" * n, "targetId": a.instances[2]}]},
     ("PutAttributes", "attributes", "per_resource"): lambda a, n: [
         {"cluster": a.cluster, "attributes": [{"name": "a%d" % i, "value": "v", "targetId": a.instances[0]}
                                               for i in range(start, min(n, start + 10))]} for start in range(0, n, 10)],
     ("StartTask", "containerInstances", "items"): lambda a, n: {
-        "cluster": a.cluster, "taskDefinition": "tiny", "containerInstances": (a.instances * 2)[:n]},
-    ("RunTask", "count", "value"): lambda a, n: {"cluster": a.cluster, "taskDefinition": "tiny", "launchType": "EXTERNAL",
+        "cluster": a.cluster, "taskDefinition": a.task_definition, "containerInstances": (a.instances * 2)[:n]},
+    ("RunTask", "count", "value"): lambda a, n: {"cluster": a.cluster, "taskDefinition": a.task_definition, "launchType": "EXTERNAL",
                                                  "count": n},
     ("ListContainerInstances", "maxResults", "value"): lambda a, n: {"cluster": a.cluster, "maxResults": n},
     ("ListContainerInstances", "filter", "length"): lambda a, n: {"cluster": a.cluster, "filter": _filter(n)},

@@ -109,6 +109,8 @@ def test_hosts_without_container_instance_or_agent_are_grouped(emulator, tmp_pat
     ids = fleet["managed_instance_ids"]
     assert members(inventory, "not_in_ecs") == {ids[0]}
     assert members(inventory, "ecs_cluster_alpha") == set(ids[1:])
+    # the playbooks' default target: enrolled hosts only, not the one SSM knows without a container instance
+    assert members(inventory, "ecs_anywhere") == set(ids[1:])
     assert "ansible_host" not in inventory["_meta"]["hostvars"][ids[1]]
     assert inventory["_meta"]["hostvars"][ids[1]]["site"] == "lab-02"
     versions = {inventory["_meta"]["hostvars"][i]["ecs_agent_running_version"] for i in ids[1:]}
@@ -140,6 +142,7 @@ def test_ping_status_and_tag_filters_are_applied(emulator, tmp_path):
     ({"clusters": ["alpha"], "hostname": ["ip_address"]}, "'hostname' (did you mean 'hostnames'?)"),
     ({"clusters": ["alpha", "nosuch"]}, "cluster 'nosuch' does not exist in region us-east-1"),
     ({"clusters": ["alpha"], "hostnames": ["fqdn"]}, "Invalid value ['fqdn'] for config 'hostnames'"),
+    ({"clusters": ["alpha"], "enrolled_group": "ecs-anywhere"}, "enrolled_group must be a group name"),
 ])
 def test_bad_configuration_fails_with_a_clear_message(emulator, tmp_path, options, expected):
     emulator.seed("alpha", 2)
@@ -201,3 +204,18 @@ def test_worked_example_inventory_parses_and_builds_its_groups(emulator, tmp_pat
     assert outdated and members(inventory, "ecs_agent_outdated") == outdated
     for name, hv in hostvars.items():
         assert name in members(inventory, "ecs_agent_" + hv["ecs_agent_running_version"].replace(".", "_"))
+
+
+def test_enrolled_group_is_configurable_and_spans_the_clusters(emulator, tmp_path):
+    alpha, beta = emulator.seed("alpha", 3), emulator.seed("beta", 2)
+    emulator.client("ecs").update_container_instances_state(cluster="beta", containerInstances=[beta["container_instance_arns"][0]],
+                                                             status="DRAINING")
+    path = write_inventory(tmp_path, clusters=["alpha", "beta"], hostnames=["instance_id"], enrolled_group="edge", default_groups=False)
+    inventory = inventory_list(emulator, path)
+    assert members(inventory, "edge") == set(alpha["managed_instance_ids"] + beta["managed_instance_ids"])
+    assert "ecs_anywhere" not in inventory and "ecs_cluster_alpha" not in inventory
+    only_alpha = write_inventory(tmp_path, "alpha.fleet.yml", clusters=["alpha"], hostnames=["instance_id"])
+    proc = run_inventory(emulator, only_alpha, "--graph", "ecs_anywhere")
+    assert proc.returncode == 0, proc.stderr
+    assert all(mid in proc.stdout for mid in alpha["managed_instance_ids"])
+    assert not any(mid in proc.stdout for mid in beta["managed_instance_ids"])

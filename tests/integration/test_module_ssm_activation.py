@@ -128,3 +128,26 @@ def test_tag_values_are_stored_as_aws_cli_users_write_them(play, emulator, iam_r
     assert "tags 'site' has no value (null)" in refused["msg"] and "Nothing was changed" in refused["msg"]
     assert [a["id"] for a in found["activations"]] == [created["activation"]["id"]]
     assert len([a for a in emulator.activations()["activations"] if not a["Deleted"]]) == 1
+
+
+def test_retried_create_activation_leaves_two_and_the_run_tag_deletes_both(play, emulator, iam_role):
+    """Issue 12 point 8: CreateActivation is performed but its answer is lost, botocore retries, SSM holds two live
+    activations and the task saw one. Deleting by the run's tag removes both."""
+    emulator.faults(lose_response={"operation": "ssm:CreateActivation", "times": 1, "delay": 0})
+    run_tag = {"hybridfleet-run": "run-42"}
+    created, listed, deleted, remaining = play(
+        {"ssm_activation": {"iam_role": iam_role, "tags": run_tag, "registration_limit": 2}, "no_log": True},
+        {"ssm_activation_info": {"tags": run_tag}},
+        {"ssm_activation": {"state": "absent", "tags": run_tag}},
+        {"ssm_activation_info": {"tags": run_tag}},
+    )
+    assert emulator._call("GET", "/_emulator/faults")["lose_response"]["lost"] == 1
+    assert emulator.calls("ssm:CreateActivation") == 2
+    log = [a for a in emulator.activations()["activations"] if {"Key": "hybridfleet-run", "Value": "run-42"} in a.get("Tags", [])]
+    assert len(log) == 2, log
+    ids = sorted(a["ActivationId"] for a in log)
+    # the task reported one activation; the lost answer's twin is live too
+    assert created["activation"]["id"] in ids and sorted(a["id"] for a in listed["activations"]) == ids
+    assert deleted["changed"] and sorted(deleted["deleted_ids"]) == ids
+    assert remaining["activations"] == []
+    assert all(a["Deleted"] for a in emulator.activations()["activations"])

@@ -7,18 +7,23 @@ The tests in this module run in order on one enrolled host (module-scoped fixtur
 operator's session; each asserts one observable outcome.
 """
 import json
+import os
 import shlex
+import shutil
 import socket
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, host_emulator, install_agents, install_docker,
-    mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until, write_ecs_config,
-    write_ssm_config)
+    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, free_port, host_emulator, install_agents,
+    install_docker, mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until,
+    write_ecs_config, write_ssm_config)
 from tests.conftest import aws_env
+from tests.sandbox import settings
 from tests.sandbox.fleet import LOGIN_USER
 
 pytestmark = pytest.mark.hosts
@@ -320,6 +325,80 @@ def test_a_proxied_host_gets_out_only_through_the_proxy(test_fleet, forward_prox
     assert all(client == proxied.address for client in {r["client"] for r in forward_proxy.requests(mark)}), seen
     for log in (forward_proxy.access_log, forward_proxy.cache_log):
         assert forward_proxy.password not in log.read_text()
+
+
+def test_make_targets_bring_proxied_hosts_up_and_down(tmp_path):
+    """`make hosts-up NETWORK=proxied` starts the proxy first; proxy-down waits for the hosts; sandbox-down
+    removes hosts, proxy, guard and network. A sandbox of its own (SANDBOX, FLEET, PROXY_PORT)."""
+    from tests.sandbox.proxy.network import ProxiedNetwork
+    fleet = "mkpx%d" % os.getpid()
+    variables = ["SANDBOX=%s" % (tmp_path / "sandbox"), "FLEET=%s" % fleet, "PROXY_PORT=%d" % free_port()]
+
+    def make(*args):
+        proc = subprocess.run(["make", "--no-print-directory"] + list(args) + variables, cwd=settings.REPO,
+                              capture_output=True, text=True, timeout=600)
+        return proc.returncode, proc.stdout + proc.stderr
+    network = ProxiedNetwork("hf-%s-proxied" % fleet)
+    try:
+        code, out = make("hosts-up", "N=1", "NETWORK=proxied")
+        assert code == 0 and "proxy: squid at http://%s:" % network.gateway in out, out[-3000:]
+        assert network.attached() == ["hf-%s-1" % fleet] and network.guarded()
+        code, out = make("proxy-status")
+        assert "guard on, hosts: hf-%s-1" % fleet in out, out
+        code, out = make("proxy-down")
+        assert code != 0 and "make hosts-down first" in out, out
+    finally:
+        code, out = make("sandbox-down")
+    assert code == 0, out[-3000:]
+    assert not network.exists() and not network.guarded()
+    assert not processes_mentioning(str(tmp_path / "sandbox"))
+    assert not processes_mentioning("hybridfleet-proxy-" + network.name)
+
+
+HOSTS_DIR = settings.REPO / "tests" / "sandbox" / "hosts"
+
+
+def processes_mentioning(text):
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+# Alone, as `make test` runs it (its last step, make fresh-start-test): in runs beside it other tests'
+# hosts hung or exited at boot (2 runs of 2; none in the run without it; the cause is not settled).
+@pytest.mark.skipif(not os.environ.get("SANDBOX_FRESH_START"),
+                    reason="the fresh-machine start runs alone: make fresh-start-test (part of make test)")
+def test_a_fresh_machine_starts_its_engine_builds_the_image_and_hosts_reach_it(tmp_path):
+    """The first start as on a fresh machine: no engine, no docker0, an empty data root, no image.
+    The root tarball is this checkout's (debootstrapped here when it has none), then, in
+    network and mount namespaces of its own (the machine's engine and docker0 are never touched),
+    engine.sh starts dockerd, which creates docker0 itself; the address hosts use is derived from it; the
+    image is imported into the empty engine; a host boots and reaches the emulator and the mirror."""
+    fresh = tmp_path / "sandbox"
+    env = dict(os.environ, SANDBOX_DIR=str(fresh))
+    # The root this checkout built already, if any (a fresh clone has none and debootstraps it here):
+    # debootstrap is minutes of disk and CPU that slow every other test's hosts on a shared machine.
+    built = [path for path in (settings.STATE / "images").glob("bookworm-*.tar")] if settings.STATE.exists() else []
+    (fresh / "images").mkdir(parents=True)
+    for tarball in built:
+        shutil.copy(tarball, fresh / "images" / tarball.name)
+    made = subprocess.run([str(HOSTS_DIR / "build-image.sh"), "bookworm"], env=dict(env, TARBALL_ONLY="1"),
+                          capture_output=True, text=True, timeout=1500)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert Path(made.stdout.strip().splitlines()[-1]).parent == fresh / "images"
+    started = subprocess.run(["unshare", "--net", "--mount", "--propagation", "private", "--fork",
+                              str(HOSTS_DIR / "fresh-start.sh")], env=env, capture_output=True, text=True,
+                             timeout=900)
+    out = started.stdout + started.stderr
+    assert started.returncode == 0 and "fresh-start: OK:" in out, out[-5000:]
+    assert "engine: starting dockerd (data root %s/docker" % fresh in out
+    assert "docker import hybridfleet-sandbox-host:bookworm-" in out
+    wait_until("nothing of the fresh engine left running", lambda: not processes_mentioning(str(fresh)), timeout=30)
 
 
 # (inventory login user, become) -> who the command ran as.

@@ -48,13 +48,16 @@ def say(text):
     print("   " + text, flush=True)
 
 
-def read_env_file(path):
-    """The variables `. .sandbox/env` would export."""
+def read_env_file(path, environ=None):
+    """The variables `. .sandbox/env` would export, `${VAR}` expanded as the shell does (PATH)."""
+    environ = dict(os.environ if environ is None else environ)
     values = {}
     for line in Path(path).read_text().splitlines():
         match = re.match(r"^export ([A-Z_][A-Z0-9_]*)=(.*)$", line)
         if match:
-            values[match.group(1)] = json.loads(match.group(2))
+            value = re.sub(r"\$\{([A-Z_][A-Z0-9_]*)\}", lambda m: environ.get(m.group(1), ""),
+                           json.loads(match.group(2)))
+            values[match.group(1)] = environ[match.group(1)] = value
     return values
 
 
@@ -276,21 +279,44 @@ def main(argv=None):
 
         step(6, "the fleet now")
         show_fleet(ecs, ssm, hosts)
-        shown_inventory = os.path.relpath(inventory, REPO)
     except DemoError as err:
         print("\ndemo failed: %s" % err, file=sys.stderr, flush=True)
         return 1
-
-    print("""
-Done. Explore the sandbox (it keeps running):
-  . .sandbox/env                                      # AWS_* for the emulator, ANSIBLE_COLLECTIONS_PATH
-  .venv/bin/ansible -i %s ecs_anywhere -m ping
-  .venv/bin/ansible-playbook hybridfleet.ecs_anywhere.register -i %s   # re-enrolls %s
-  .venv/bin/python -c 'import boto3; print(boto3.client("ecs").list_container_instances(cluster="%s"))'
-  docker exec -it <host> bash                         # the hosts are containers (docker ps)
-  .sandbox/demo-*.log                                 # each playbook's full output
-Tear it down with: make sandbox-down""" % (shown_inventory, shown_inventory, victim, CLUSTER), flush=True)
+    print(explore_text(inventory, hosts, victim, new, extra), flush=True)
     return 0
+
+
+def make_overrides():
+    """The make variables this sandbox was started with, where they differ from the defaults."""
+    defaults = {"FLEET": "sandbox", "EMULATOR_PORT": "4566", "MIRROR_PORT": "4580"}
+    shown = ["%s=%s" % (name, os.environ[name]) for name in defaults
+             if os.environ.get(name) and os.environ[name] != defaults[name]]
+    if settings.STATE != REPO / ".sandbox":
+        shown.append("SANDBOX=%s" % settings.STATE)
+    return "".join(" " + item for item in shown)
+
+
+def explore_text(inventory, hosts, victim, version, extra):
+    """What the user may type next; every line runs as printed from the checkout (test_demo.py runs them)."""
+    def rel(path):
+        return os.path.relpath(path, REPO)
+    # The fleet runs `version` now; register keeps an enrolled host's agent, so pin what it runs.
+    register = " ".join(["ansible-playbook hybridfleet.ecs_anywhere.register -i", rel(inventory), "-e",
+                         "ecs_anywhere_agent_version=%s" % version] + list(extra))
+    lines = [
+        (". %s" % rel(settings.STATE / "env"), "AWS_* for the emulator, the venv on PATH, ANSIBLE_COLLECTIONS_PATH"),
+        ("ansible -i %s ecs_anywhere -m ping" % rel(inventory), "every host answers"),
+        (register, "re-enrolls %s" % victim),
+        ("python -c 'import boto3; print(boto3.client(\"ecs\").list_container_instances(cluster=\"%s\"))'"
+         % CLUSTER, "ECS as boto3 sees it"),
+        ("docker exec -it %s bash" % hosts[0], "a shell on a host (they are containers: docker ps)"),
+        ("ls %s" % rel(settings.STATE / "demo-*.log"), "each playbook's full output"),
+    ]
+    width = max(len(command) for command, _ in lines if len(command) <= 60)
+    text = ["", "Done. Explore the sandbox (it keeps running):"]
+    text += ["  %-*s  # %s" % (width, command, why) for command, why in lines]
+    text += ["Tear it down with:", "  make sandbox-down%s" % make_overrides()]
+    return "\n".join(text)
 
 
 if __name__ == "__main__":

@@ -145,6 +145,20 @@ def wait_for(what, probe, timeout):
         time.sleep(0.2)
 
 
+def booted(host, timeout):
+    """True once systemd on the host finished booting (running, or degraded); a host whose container
+    stopped fails at once with its exit code and last output instead of being waited for."""
+    state = json.loads(run(["docker", "inspect", "-f", "{{json .State}}", host.name]).stdout)
+    if state.get("Status") != "running":
+        logs = run(["docker", "logs", "--tail", "20", host.name], check=False)
+        raise RuntimeError("host %s stopped while booting: exit code %s after starting at %s; its output:\n%s"
+                           % (host.name, state.get("ExitCode"), state.get("StartedAt"),
+                              (logs.stdout + logs.stderr).strip() or "(none)"))
+    # `is-system-running --wait` returns once boot finished.
+    return host.exec("systemctl is-system-running --wait", check=False,
+                     timeout=timeout).stdout.strip() in ("running", "degraded")
+
+
 def sshd_answers(address):
     try:
         with socket.create_connection((address, 22), timeout=2) as sock:
@@ -192,7 +206,7 @@ class Fleet:
     def _next_number(self):
         return max([h.number for h in self.hosts()] + [0]) + 1
 
-    def up(self, count=1, distros=None, kind="container", timeout=120, network=None):
+    def up(self, count=1, distros=None, kind="container", timeout=300, network=None):
         """Start `count` more hosts; returns the new Host objects once SSH answers with our key.
 
         `network`: a Docker network instead of the default bridge, e.g. a proxied one
@@ -225,11 +239,7 @@ class Fleet:
         by_name = {h.name: h for h in self.hosts()}
         started = [by_name[n] for n in new]
         for host in started:
-            # `is-system-running --wait` returns once boot finished (running, or degraded).
-            wait_for("systemd on %s" % host.name,
-                     lambda: host.exec("systemctl is-system-running --wait", check=False,
-                                       timeout=timeout).stdout.strip() in ("running", "degraded"),
-                     timeout)
+            wait_for("systemd on %s" % host.name, lambda: booted(host, timeout), timeout)
             host.exec("install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && "
                       "chmod 600 /root/.ssh/authorized_keys", input=pubkey)
             host.exec("install -o {u} -g {u} -m 600 /dev/stdin /home/{u}/.ssh/authorized_keys".format(u=LOGIN_USER),

@@ -2,6 +2,8 @@
 import pytest
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import default_groups
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import enrolled_group_problem
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import is_enrolled
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import sanitize
 
 
@@ -31,3 +33,17 @@ def test_disconnected_agent_and_duplicate_registration_have_their_groups():
 
 def test_host_without_container_instance_is_only_not_in_ecs():
     assert default_groups({"ssm_ping_status": "Inactive"}) == ["ssm_ping_inactive", "not_in_ecs"]
+
+
+def test_enrolled_means_a_container_instance_in_one_of_the_clusters():
+    assert is_enrolled({"ecs_cluster": "c", "ecs_status": "DRAINING"})
+    assert not is_enrolled({"ssm_ping_status": "Online"})
+
+
+@pytest.mark.parametrize("name, ok", [("ecs_anywhere", True), ("Edge_2", True), ("", True), ("ecs-anywhere", False), ("2nd", False),
+                                      ("a b", False)])
+def test_enrolled_group_name_is_checked(name, ok):
+    problem = enrolled_group_problem(name)
+    assert (problem is None) is ok
+    if not ok:
+        assert repr(name) in problem and "'' to leave the group out" in problem

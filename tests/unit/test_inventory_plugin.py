@@ -62,3 +62,27 @@ def test_only_fleet_files_are_claimed(tmp_path):
         path = tmp_path / name
         path.write_text("plugin: hybridfleet.ecs_anywhere.fleet\n")
         assert plugin.verify_file(str(path)) is claimed, name
+
+
+def _records():
+    enrolled = {"region": "us-east-1", "ssm": {"instance_id": "mi-00000000000000001", "computer_name": "edge-1"},
+                "ecs": {"cluster": "c1", "status": "ACTIVE", "agent_connected": True}, "ecs_others": []}
+    draining = {"region": "us-east-1", "ssm": {"instance_id": "mi-00000000000000002", "computer_name": "edge-2"},
+                "ecs": {"cluster": "c2", "status": "DRAINING", "agent_connected": True}, "ecs_others": []}
+    ssm_only = {"region": "us-east-1", "ssm": {"instance_id": "mi-00000000000000003", "computer_name": "edge-3"}, "ecs": None, "ecs_others": []}
+    return [enrolled, draining, ssm_only]
+
+
+@pytest.mark.parametrize("group, default_groups", [("ecs_anywhere", True), ("edge_fleet", False), ("", True)])
+def test_enrolled_hosts_land_in_the_enrolled_group(plugin, group, default_groups):
+    from ansible.inventory.data import InventoryData
+    plugin.inventory = InventoryData()
+    plugin.options.update(enrolled_group=group, default_groups=default_groups, hostnames=["computer_name"], ansible_host_from="none",
+                          strict=False)
+    plugin._populate(_records())
+    groups = plugin.inventory.groups
+    if group:
+        assert sorted(h.name for h in groups[group].get_hosts()) == ["edge-1", "edge-2"]
+    else:
+        assert "ecs_anywhere" not in groups
+    assert ("not_in_ecs" in groups) is default_groups

@@ -35,7 +35,7 @@ def test_parallel_callers_start_one_engine_and_reuse_it(tmp_path):
     stub(bin_dir, "ip", "exit 1\n")  # no stale docker0
     env = dict(os.environ, PATH="%s:%s" % (bin_dir, os.environ["PATH"]), SANDBOX_DIR=str(tmp_path / "state"),
                ENGINE_PACKAGES=" ")
-    callers = [subprocess.Popen([str(ENGINE), "up"], env=env, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    callers = [subprocess.Popen([str(ENGINE), "up"], env=env, stderr=subprocess.PIPE, text=True) for caller in range(3)]
     try:
         outputs = [proc.communicate(timeout=60)[1] for proc in callers]
         assert [proc.returncode for proc in callers] == [0, 0, 0], outputs

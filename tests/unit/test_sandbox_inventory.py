@@ -55,3 +55,18 @@ def test_the_written_inventory_carries_the_login(two_hosts, monkeypatch):
     path = Fleet("t", login_user=LOGIN_USER).write_inventory()
     assert path == two_hosts / "inventory-t.yml"
     assert group_vars(yaml.safe_load(path.read_text()))["ansible_user"] == LOGIN_USER
+
+
+def test_a_host_that_stopped_while_booting_fails_at_once_with_its_exit_code(monkeypatch):
+    """Not a wait of minutes for a container that is gone: its exit code and output, at once."""
+    import subprocess
+
+    def docker(argv, check=True, **kwargs):
+        if argv[:2] == ["docker", "inspect"]:
+            return subprocess.CompletedProcess(argv, 0, '{"Status": "exited", "ExitCode": 255, "StartedAt": "T"}', "")
+        if argv[:2] == ["docker", "logs"]:
+            return subprocess.CompletedProcess(argv, 0, "", "Failed to mount cgroup")
+        raise AssertionError("no exec into a stopped host: %s" % argv)
+    monkeypatch.setattr(fleet_module, "run", docker)
+    with pytest.raises(RuntimeError, match="(?s)hf-t-1 stopped while booting: exit code 255 .*Failed to mount cgroup"):
+        fleet_module.booted(Host("hf-t-1", "172.17.0.2", "bookworm"), 300)

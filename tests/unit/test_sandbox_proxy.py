@@ -15,7 +15,7 @@ def test_the_url_carries_the_password_percent_encoded_once(tmp_path):
 
 
 def test_passwords_have_an_at_sign_and_a_percent_escape_lookalike():
-    passwords = {new_password() for _ in range(20)}
+    passwords = {new_password() for attempt in range(20)}
     assert len(passwords) == 20
     assert all("@" in p and "%41" in p for p in passwords)
 

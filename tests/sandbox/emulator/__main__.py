@@ -36,6 +36,8 @@ def parse_args(argv=None):
                         metavar="SECONDS", help="seconds after DiscoverPollEndpoint an instance counts as connected")
     parser.add_argument("--default-region", default=defaults.default_region,
                         help="region for unsigned calls that name none")
+    parser.add_argument("--enforce-iam", action="store_true",
+                        help="authorise calls signed with IAM-issued access keys against their IAM policies")
     parser.add_argument("--state-dir", type=Path, help="directory for emulator.json (pid, urls) while running")
     parser.add_argument("--state-file", type=Path, metavar="PATH",
                         help="keep the account's state across restarts: read on start when present, written on shutdown")
@@ -52,7 +54,8 @@ def main(argv=None):
     from .server import Emulator, Listeners  # moto is slow to import: not before the arguments are known good
 
     config = Config(heartbeat_timeout=args.heartbeat_timeout, drain_delay=args.drain_delay,
-                    agent_connected_window=args.agent_connected_window, default_region=args.default_region)
+                    agent_connected_window=args.agent_connected_window, default_region=args.default_region,
+                    enforce_iam=args.enforce_iam)
     emulator = Emulator(config)
     if args.state_file:
         from . import persist

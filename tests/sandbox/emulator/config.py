@@ -15,6 +15,8 @@ class Config:
     latest_ssm_agent_version: str = "3.3.1957.0"
     # CreateActivation rejects IAM roles that do not exist in the emulated IAM, as AWS does.
     validate_iam_role: bool = True
+    # Authorise calls signed with IAM-issued access keys against their IAM policies (iam_enforce.py); off by default.
+    enforce_iam: bool = False
     # Region for requests that carry none (unsigned raw calls without X-Emulator-Region or an AWS Host).
     default_region: str = "us-east-1"
 

@@ -51,6 +51,7 @@ class EcsService:
             "DescribeTasks": self.scheduler.describe_tasks,
             "ListTasks": self.scheduler.list_tasks,
             "DescribeClusters": self.describe_clusters,
+            "UpdateCluster": self.update_cluster,
             "UpdateClusterSettings": self.update_cluster_settings,
             "DeleteCluster": self.delete_cluster,
             "RegisterTaskDefinition": self.register_task_definition,
@@ -91,14 +92,16 @@ class EcsService:
         return state
 
     def describe_clusters(self, region, params, req):
-        # moto knows nothing of our instances, tasks and services: its counters stay at zero.
         result = self.emu.moto.forward_json(req)
+        statistics = "STATISTICS" in (params.get("include") or [])
         for cluster in result.get("clusters", []):
-            state = region.clusters.get(cluster.get("clusterName"))
-            if state is not None:
-                cluster.update(registeredContainerInstancesCount=state.active_instances(),
-                               runningTasksCount=state.running_tasks(), pendingTasksCount=0,
-                               activeServicesCount=state.active_services())
+            self._counted(region, cluster, statistics)
+        return result
+
+    def update_cluster(self, region, params, req):
+        """UpdateCluster answers with the cluster; moto's counts in it are zero."""
+        result = self.emu.moto.forward_json(req)
+        self._counted(region, result.get("cluster") or {})
         return result
 
     def update_cluster_settings(self, region, params, req):
@@ -106,8 +109,22 @@ class EcsService:
         cluster = self.emu.moto.cluster(region.name, params.get("cluster"))
         merged = {s["name"]: s for s in cluster.settings or []}
         merged.update({s["name"]: s for s in params.get("settings") or []})
-        return self.emu.moto.forward_json(req, "UpdateCluster",
-                                          {"cluster": cluster.name, "settings": list(merged.values())})
+        result = self.emu.moto.forward_json(req, "UpdateCluster",
+                                            {"cluster": cluster.name, "settings": list(merged.values())})
+        self._counted(region, result.get("cluster") or {})
+        return result
+
+    @staticmethod
+    def _counted(region, cluster, statistics=False):
+        """moto knows nothing of the layer's instances, tasks and services: put their counts in its answer."""
+        state = region.clusters.get(cluster.get("clusterName"))
+        if state is None:
+            return
+        cluster.update(registeredContainerInstancesCount=state.active_instances(),
+                       runningTasksCount=state.running_tasks(), pendingTasksCount=0,
+                       activeServicesCount=state.active_services())
+        if statistics:
+            cluster["statistics"] = state.statistics()
 
     def delete_cluster(self, region, params, req):
         name = (params.get("cluster") or "").split("/")[-1]

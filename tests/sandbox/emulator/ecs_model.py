@@ -238,3 +238,18 @@ class ClusterState:
 
     def active_services(self):
         return sum(1 for s in self.services.values() if s.status == "ACTIVE")
+
+    def statistics(self):
+        """DescribeClusters include=STATISTICS: counts by launch type, values as strings. AWS documents the EC2 and
+        Fargate names; EXTERNAL tasks and services get the same names with External."""
+        out = []
+        for kind, launch_type in (("EC2", "EC2"), ("Fargate", "FARGATE"), ("External", "EXTERNAL")):
+            running = sum(1 for t in self.tasks.values() if t.status == "RUNNING" and t.launch_type == launch_type)
+            out += [{"name": "running%sTasksCount" % kind, "value": str(running)},
+                    {"name": "pending%sTasksCount" % kind, "value": "0"}]
+        for kind, launch_type in (("EC2", "EC2"), ("Fargate", "FARGATE"), ("External", "EXTERNAL")):
+            services = [s for s in self.services.values() if s.launch_type == launch_type]
+            out += [{"name": "active%sServiceCount" % kind, "value": str(sum(s.status == "ACTIVE" for s in services))},
+                    {"name": "draining%sServiceCount" % kind,
+                     "value": str(sum(s.status == "DRAINING" for s in services))}]
+        return out

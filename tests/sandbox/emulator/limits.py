@@ -106,6 +106,14 @@ LIMITS = (
     L("ecs", "PutAttributes", "attributes", "items", None, 10, "model doc", _ecs("attributes can have at most {high} items.")),
     L("ecs", "DeleteAttributes", "attributes", "items", None, 10, "model doc",
       _ecs("attributes can have at most {high} items.")),
+    # Attribute: "The name must contain between 1 and 128 characters", "The value must contain between 1 and 128
+    # characters" (model doc of the Attribute shape); a custom attribute may have no value at all.
+    L("ecs", "PutAttributes", "attributes[].name", "length", 1, 128, "model doc",
+      _ecs("Attribute names must contain between {low} and {high} characters.")),
+    L("ecs", "PutAttributes", "attributes[].value", "length", 1, 128, "model doc",
+      _ecs("Attribute values must contain between {low} and {high} characters.")),
+    L("ecs", "DeleteAttributes", "attributes[].name", "length", 1, 128, "model doc",
+      _ecs("Attribute names must contain between {low} and {high} characters.")),
     # "You can specify up to 10 custom attributes for each resource." Custom: names outside the ecs. namespace.
     L("ecs", "PutAttributes", "attributes", "per_resource", None, 10, "model doc",
       ("AttributeLimitExceededException", "You can apply up to {high} custom attributes for each resource.")),

@@ -10,7 +10,7 @@ TARGET_PREFIXES = {
     "AmazonSSM": "ssm",
     "AmazonEC2ContainerServiceV20141113": "ecs",
 }
-_SCOPE = re.compile(r"Credential=[^/,\s]*/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_SCOPE = re.compile(r"Credential=([^/,\s]*)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _HOST_REGION = re.compile(r"^[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")
 
 
@@ -23,11 +23,12 @@ class AwsRequest:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         scope = _SCOPE.search(auth)
         self.signed = bool(scope)
+        self.access_key_id = scope.group(1) if scope else None
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         prefix, _, target_op = target.partition(".")
         self.protocol = "json" if target_op else "query"
-        self.service = scope.group(2).lower() if scope else TARGET_PREFIXES.get(prefix)
-        self.region = (scope.group(1) if scope else None) or environ.get("HTTP_X_EMULATOR_REGION") or \
+        self.service = scope.group(3).lower() if scope else TARGET_PREFIXES.get(prefix)
+        self.region = (scope.group(2) if scope else None) or environ.get("HTTP_X_EMULATOR_REGION") or \
             _host_region(environ.get("HTTP_HOST", "")) or default_region
         self.operation = target_op or self._form_action() or self.method
         self._params = None

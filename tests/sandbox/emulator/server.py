@@ -10,7 +10,7 @@ import time
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-from . import admin, limits
+from . import admin, iam_enforce, limits
 from .config import Config
 from .ecs import EcsService
 from .errors import AwsError, json_error, query_error, request_id
@@ -106,9 +106,13 @@ class Emulator:
         return response
 
     def perform(self, req):
-        """Run one AWS call: limits, then the project layer or moto; every failure answered as AWS would."""
+        """Run one AWS call: IAM (when enforced), limits, then the project layer or moto; every failure answered as
+        AWS would."""
         service = self.services.get(req.service)
         try:
+            with self.lock:
+                if self.config.enforce_iam:
+                    iam_enforce.authorize(self, req)
             if req.protocol == "json":
                 limits.check(req.service, req.operation, req.params())
             with self.lock:

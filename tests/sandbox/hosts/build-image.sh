@@ -33,22 +33,25 @@ log() { echo "build-image[$SUITE]: $*" >&2; }
 
 # The image is enough for container hosts. The VM builder (NEED_TARBALL=1) also needs the root as a
 # tarball under this SANDBOX_DIR, which a Docker engine shared with another checkout does not give.
+# TARBALL_ONLY=1 wants the tarball alone, built from scratch if missing, and no engine at all (the
+# fresh-machine test imports it into an engine of its own); it prints the tarball's path.
 have_image() {
+    if [ -n "${TARBALL_ONLY:-}" ]; then [ -s "$TARBALL" ]; return; fi
     docker image inspect "$TAG" >/dev/null 2>&1 && { [ -z "${NEED_TARBALL:-}" ] || [ -s "$TARBALL" ]; }
 }
+done_with() {  # what to print once there is nothing left to do
+    if [ -n "${TARBALL_ONLY:-}" ]; then echo "$TARBALL"; else echo "$TAG"; fi
+    exit 0
+}
 
-if have_image; then
-    echo "$TAG"; exit 0
-fi
+if have_image; then done_with; fi
 
 # One build per suite at a time: a second `make` or test run waits here and then reuses the result
 # (a concurrent build would wipe the first one's root half-way through).
 mkdir -p "$STATE/build"
 exec 9>"$STATE/build/$SUITE.lock"
 flock 9
-if have_image; then
-    echo "$TAG"; exit 0
-fi
+if have_image; then done_with; fi
 
 # A failed debootstrap leaves /proc (and maybe more) mounted inside the root: unmount everything
 # below it, deepest first, and never let rm cross into a mounted file system.
@@ -76,6 +79,7 @@ if [ ! -s "$TARBALL" ]; then
     tar --numeric-owner -C "$BUILD/root" -cf "$TARBALL.part" .
     mv "$TARBALL.part" "$TARBALL"
 fi
+[ -z "${TARBALL_ONLY:-}" ] || done_with
 
 # STOPSIGNAL cannot be set by `docker import --change`; hosts-up passes --stop-signal instead.
 log "docker import $TAG"

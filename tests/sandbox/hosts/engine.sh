@@ -44,8 +44,21 @@ install_missing() {
 
 engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
 
+# Every host runs systemd, and each systemd, journald and dbus holds inotify instances; all of them count
+# against root's fs.inotify.max_user_instances (128 on Debian). A dozen hosts (three test workers plus
+# molecule) exhaust it, and the next host's systemd dies at boot (exit 255, no output). Raise it.
+INOTIFY_INSTANCES=1024
+raise_inotify_limit() {
+    local now; now="$(sysctl -n fs.inotify.max_user_instances 2>/dev/null || echo 0)"
+    if [ "$now" -lt "$INOTIFY_INSTANCES" ]; then
+        log "raising fs.inotify.max_user_instances from $now to $INOTIFY_INSTANCES (systemd hosts need them)"
+        sysctl -qw fs.inotify.max_user_instances="$INOTIFY_INSTANCES"
+    fi
+}
+
 start() {
     install_missing
+    raise_inotify_limit
     if engine_answers; then
         log "a Docker engine is already running; reusing it"
         return 0

@@ -48,7 +48,7 @@ class FakeECS:
     def add(self, cluster, count, tasks_each=1, standalone=(), status="ACTIVE", attributes_each=0):
         self.clusters.setdefault(cluster, [])
         added = []
-        for _ in range(count):
+        for _number in range(count):
             i = self.numbered
             self.numbered += 1
             arn = ARN.format(region=self.region, account=ACCOUNT, cluster=cluster, id=i)

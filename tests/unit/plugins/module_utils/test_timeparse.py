@@ -54,3 +54,10 @@ def test_iso_helpers():
     assert parse_iso8601("nope") is None
     assert isoformat(NOW) == "2026-11-26T12:00:00+00:00"
     assert isoformat("text") == "text"
+
+
+@pytest.mark.parametrize("text", ["999999999d", "99999999999999999999w", "9999999999999s"])
+def test_durations_beyond_any_date_are_over_the_limit_not_a_crash(text):
+    """999999999d crashed with OverflowError."""
+    with pytest.raises(ExpirationError, match="more than 30 days away"):
+        resolve_expiration(text)
