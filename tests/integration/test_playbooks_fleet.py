@@ -16,7 +16,7 @@ import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
     ANSIBLE_PLAYBOOK, CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
-    playbook_env, recap, run_playbook, sandbox_versions)
+    playbook_env, recap, run_playbook, sandbox_versions, summary_row)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.hosts
@@ -54,8 +54,19 @@ def test_register_enrolls_the_fleet(pb_fleet, pb_emulator, sandbox_versions):
         ci = by_mi[mi]
         assert (ci["status"], ci["agentConnected"]) == ("ACTIVE", True)
         assert ci["versionInfo"]["agentVersion"] == sandbox_versions["ecs_old"].rsplit("-", 1)[0]
-        assert re.search(r"%s\s+%s\s+%s\s+ACTIVE connected .* enrolled" % (h.name, mi, re.escape(ci["containerInstanceArn"])),
-                         result.stdout)
+        # The table shows the container instance id (the ARN's last part); the JSON report has the ARN.
+        assert re.match(r"%s\s+%s\s+%s\s+ACTIVE connected\s+\S+ enrolled$" % (h.name, mi, ci["containerInstanceArn"].rsplit("/", 1)[1]),
+                        summary_row(result.stdout, h.name)), result.tail
+    # The summary fits 120 columns as printed; the whole data is in the JSON report whose path is printed.
+    table = result.stdout.rsplit("TASK [Summary of register]", 1)[1].split("\n\n", 1)[0]
+    assert max(len(line) for line in table.splitlines()) <= 120, table
+    report = json.loads(Path(re.search(r"Report of this run \(every host, full ARNs and results\): (\S+\.json)",
+                                       result.stdout).group(1)).read_text())
+    assert (report["playbook"], report["cluster"]) == ("register", CLUSTER)
+    assert {(r["host"], r["container_instance_arn"], r["status"], r["result"]) for r in report["hosts"]} == {
+        (h.name, next(arn for arn, ci in ((c["containerInstanceArn"], c) for c in by_mi.values())
+                      if ci["ec2InstanceId"] == json.loads(h.exec("cat /var/lib/amazon/ssm/registration").stdout)["ManagedInstanceID"]),
+         "ACTIVE", "enrolled") for h in hosts}
     # The IAM role the activation used exists with its trust policy and the two managed policies.
     iam = pb_emulator.client("iam")
     policies = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="ecsAnywhereRole")["AttachedPolicies"]}
@@ -116,7 +127,7 @@ def test_agent_update_rolls_to_the_newer_version(pb_fleet, pb_emulator, sandbox_
         meta = json.loads(h.exec("curl -sf http://localhost:51678/v1/metadata").stdout)
         assert meta["Version"].startswith("Amazon ECS Agent - v%s " % upstream)
         assert h.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout == new
-        assert re.search(r"%s .* updated to %s" % (h.name, re.escape(upstream)), result.stdout)
+        assert summary_row(result.stdout, h.name).endswith(" updated to %s" % upstream)
     # Nothing left to do: every host is skipped on a second run.
     again = run_playbook("agent_update", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % new)
     assert again.rc == 0, again.tail
@@ -144,7 +155,7 @@ def test_drain_and_deregister_moves_the_tasks(pb_fleet, pb_emulator):
 
     result = run_playbook("drain_and_deregister", inventory, pb_emulator, "--limit", victim.name)
     assert result.rc == 0, result.tail
-    assert "ASYNC POLL" in result.stdout or "ASYNC OK" in result.stdout  # progress of the drain wait
+    assert "Set DRAINING and wait for the tasks to move away, 1 instance(s) in %s, up to 600 s" % CLUSTER in result.stdout
     # Its tasks moved: the service runs 3 tasks again, none on the drained host.
     wait_until("service back to 3 tasks elsewhere",
                lambda: len(running()) == 3 and all(t["containerInstanceArn"] != victim_arn for t in running()), timeout=60)
@@ -155,7 +166,7 @@ def test_drain_and_deregister_moves_the_tasks(pb_fleet, pb_emulator):
     assert host_file(victim, "/var/lib/amazon/ssm/registration") is None
     assert victim.exec("test -e /var/lib/ecs/data/agent.db", check=False).returncode != 0
     assert victim.exec("systemctl is-active ecs", check=False).stdout.strip() != "active"
-    assert re.search(r"%s .*deregistered and cleaned" % victim.name, result.stdout)
+    assert summary_row(result.stdout, victim.name).endswith(" deregistered and cleaned")
     # The other hosts are untouched.
     others = [ci for ci in container_instances(pb_emulator) if ci["ec2InstanceId"] != victim_mi]
     assert [(ci["status"], ci["agentConnected"]) for ci in others] == [("ACTIVE", True)] * 2
@@ -175,8 +186,8 @@ def test_register_with_a_host_lost_midway(pb_fleet, pb_emulator, sandbox_version
     result = run_playbook("register", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"],
                           on_line=stop_lost_host)
     assert result.rc != 0
-    assert re.search(r"%s .*FAILED \(unreachable\)" % lost.name, result.stdout)
-    assert re.search(r"%s .*ACTIVE connected .* enrolled" % drained.name, result.stdout)
+    assert " FAILED (unreachable)" in summary_row(result.stdout, lost.name)
+    assert re.search(r"ACTIVE connected .* enrolled$", summary_row(result.stdout, drained.name))
     # One activation for the one unregistered host, deleted although the run failed.
     new = activations_report(pb_emulator)[before:]
     assert [(a["RegistrationLimit"], a["RegistrationsCount"]) for a in new] == [(1, 1)]
@@ -200,13 +211,16 @@ def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, san
     data["all"]["children"]["ecs_anywhere"]["hosts"][lost.name]["ansible_host"] = address
     Path(inventory).write_text(yaml.safe_dump(data, sort_keys=False))
     before = len(activations_report(pb_emulator))
-    result = run_playbook("register", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"])
+    # The pin is the older version, below what agent_update rolled out: enrolled hosts keep theirs (issue 13
+    # section 5: the next register used to fail on every upgraded host).
+    result = run_playbook("register", inventory, pb_emulator, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_old"])
     assert result.rc == 0, result.tail
     # Every host was enrolled already: no activation, no change on any host.
     assert len(activations_report(pb_emulator)) == before
     counts = recap(result.stdout)
     for h in hosts:
         assert counts[h.name]["changed"] == 0, (h.name, result.tail)
-        assert re.search(r"%s .*ACTIVE connected .* already enrolled" % h.name, result.stdout)
+        assert re.search(r"ACTIVE connected .* already enrolled$", summary_row(result.stdout, h.name))
+        assert h.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout == sandbox_versions["ecs_new"]
     active = [ci for ci in container_instances(pb_emulator) if ci["status"] == "ACTIVE" and ci["agentConnected"]]
     assert len(active) == 3

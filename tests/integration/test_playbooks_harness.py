@@ -2,6 +2,7 @@
 of their own, an inventory pointing the roles at them, and `run_playbook`, which runs a collection
 playbook the way a user does (`ansible-playbook hybridfleet.ecs_anywhere.NAME -i INVENTORY`).
 """
+import json
 import os
 import re
 import subprocess
@@ -42,17 +43,18 @@ def pb_emulator(docker_engine, tmp_path_factory):
     proc.stop()
 
 
-def write_inventory(path, hosts, emulator, mirror_proc, gateway):
-    """The sandbox inventory (as fleet.py writes it), pointed at this emulator and mirror."""
-    from tests.sandbox.fleet import ssh_key
-    group_vars = {
-        "ansible_user": "root",
-        "ansible_ssh_private_key_file": str(ssh_key()),
-        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-        "ansible_python_interpreter": "/usr/bin/python3",
-    }
+def write_inventory(path, hosts, emulator, mirror_proc, gateway, login_user=None):
+    """The sandbox inventory (as fleet.py writes it), pointed at this emulator and mirror.
+
+    The playbooks log in as the unprivileged `ops` (sudo on the hosts) and nothing sets become: what
+    needs root on a host escalates by itself, and nothing on the controller may.
+    """
+    from tests.sandbox.fleet import LOGIN_USER, connection_vars
+    group_vars = connection_vars(login_user or LOGIN_USER)
     mirror_port = int(mirror_proc.host_url.rsplit(":", 1)[1])
     group_vars.update(settings.role_vars(gateway, emulator.port, mirror_port))
+    # Each run's JSON report beside the inventory, not in the checkout.
+    group_vars["ecs_anywhere_report_dir"] = str(Path(path).parent / "reports")
     # Heartbeats every 6 s instead of 5 min, so the emulator sees the agents promptly.
     group_vars["ssm_agent_config"] = {"Ssm": {"HealthFrequencyMinutes": 0.1}}
     inventory = {"all": {"children": {"ecs_anywhere": {
@@ -95,7 +97,7 @@ def playbook_env(emulator):
     return env
 
 
-def run_playbook(name, inventory, emulator, *args, on_line=None, timeout=900):
+def run_playbook(name, inventory, emulator, *args, on_line=None, timeout=1800):
     """ansible-playbook hybridfleet.ecs_anywhere.NAME -i INVENTORY ARGS; `on_line(line)` sees the output live."""
     cmd = [ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.%s" % name, "-i", inventory] + list(args)
     start = time.monotonic()
@@ -163,6 +165,17 @@ def emulator_config(emulator, **settings):
 
 
 def summary_row(stdout, host):
-    """The summary table's row for `host` (the last run's), or '' when the table has none."""
-    rows = re.findall(r'^\s*"(%s\s{2,}.*)",?$' % re.escape(host), stdout.rsplit("TASK [Summary of", 1)[-1], re.M)
-    return rows[0] if rows else ""
+    """The summary table's row for `host` (the last run's) and its result lines below it, as one line; '' when
+    the table has none."""
+    table = stdout.rsplit("TASK [Summary of", 1)[-1].split('"msg": [', 1)[-1].split("\n    ]", 1)[0]
+    lines = [json.loads(line.strip().rstrip(",")) for line in table.splitlines() if line.strip().startswith('"')]
+    shown = host if len(host) <= 22 else host[:21] + "~"  # the table cuts long names
+    for index, line in enumerate(lines):
+        if re.match(r"%s(\s{2,}|$)" % re.escape(shown), line):
+            result = []
+            for more in lines[index + 1:]:
+                if not more.startswith("    "):
+                    break
+                result.append(more.strip())
+            return " ".join([line] + result)
+    return ""

@@ -5,12 +5,14 @@ at the older stand-in agent, then, in file order, each test leaving the fleet as
 
 1. agent_update with ecs_anywhere_drain_before_update on host 1: DRAINING (tasks gone) before the
    package changes, ACTIVE again after, at the new version.
-2. agent_update of the whole fleet, one host per batch, draining first, host 2's agent broken: host 1
-   is skipped (already updated), host 2 fails and stays DRAINING, the rollout stops there and host 3
-   is never touched; the summary and exit code say so.
-3. drain_and_deregister on host 3 whose service tasks cannot leave: it fails naming the tasks, stays
+2. rolling host 1 back to the older agent: refused without ecs_anywhere_allow_downgrade (nothing
+   changes); with it, drained first, rolled back, verified on the host and in ECS, ACTIVE again.
+3. agent_update of the whole fleet, one host per batch, draining first, host 2's agent broken: host 1
+   is updated again, host 2 fails and stays DRAINING, the rollout stops there and host 3 is never
+   touched; the summary and exit code say so.
+4. drain_and_deregister on host 3 whose service tasks cannot leave: it fails naming the tasks, stays
    DRAINING (default) or goes back to ACTIVE (revert option), and keeps its ECS and SSM records.
-4. drain_and_deregister with hosts 2 and 3 stopped: found through SSM by hostname and by IP address,
+5. drain_and_deregister with hosts 2 and 3 stopped: found through SSM by hostname and by IP address,
    deregistered API-side and reported not cleaned; host 1 (reachable) deregistered and cleaned.
 
 Re-enrolling a drained and cleaned host is proved in test_playbooks_fleet.py.
@@ -66,6 +68,17 @@ def registered_mis(emulator):
     return {i["InstanceId"] for i in managed_instances(emulator)}
 
 
+def at_package_change(seen, emulator, arn, host):
+    """on_line for run_playbook: when agent_update starts changing the package, record in `seen` what ECS and
+    the host show (status, tasks on the instance, installed package)."""
+    def on_line(line):
+        if not line.startswith("TASK [Pin the target versions]"):
+            return False
+        seen.update(status=describe(emulator, arn)["status"], tasks=tasks_on(emulator, arn), package=package_version(host))
+        return True
+    return on_line
+
+
 class Runs:
     """run_playbook, keeping every run's output in the module's tmp dir for whoever debugs a failure."""
 
@@ -108,13 +121,7 @@ def test_update_drains_the_host_first_and_reactivates_it(fleet, pb_emulator, san
 
     # What ECS and the host show at the moment the playbook starts changing the package.
     at_update = {}
-
-    def snapshot(line):
-        if not line.startswith("TASK [Pin the target versions]"):
-            return False
-        ci = describe(pb_emulator, arn)
-        at_update.update(status=ci["status"], tasks=tasks_on(pb_emulator, arn), package=package_version(host))
-        return True
+    snapshot = at_package_change(at_update, pb_emulator, arn, host)
     result = fleet.run("agent_update", fleet.inventory, "--limit", host.name,
                        "-e", "ecs_anywhere_agent_version=%s" % new, "-e", "ecs_anywhere_drain_before_update=true",
                        "-e", "ecs_anywhere_drain_timeout=60", *FAST_POLL, on_line=snapshot)
@@ -128,8 +135,33 @@ def test_update_drains_the_host_first_and_reactivates_it(fleet, pb_emulator, san
     assert len(service_tasks(pb_emulator)) == 6
 
 
+def test_rollback_needs_allow_downgrade_and_is_drained_and_verified(fleet, pb_emulator, sandbox_versions):
+    """Issue 13 section 5: rolling an agent back was impossible ("A later version is already installed")."""
+    host, arn = fleet.hosts[0], fleet.arns[0]
+    old, new = sandbox_versions["ecs_old"], sandbox_versions["ecs_new"]
+    refused = fleet.run("agent_update", fleet.inventory, "--limit", host.name, "-e", "ecs_anywhere_agent_version=%s" % old)
+    assert refused.rc != 0, refused.tail
+    row = summary_row(refused.stdout, host.name)
+    assert "runs agent %s, newer than %s; nothing was changed" % (upstream(new), upstream(old)) in row, row
+    assert "ecs_anywhere_allow_downgrade=true" in row, row
+    assert (package_version(host), describe(pb_emulator, arn)["status"]) == (new, "ACTIVE")
+
+    at_change = {}
+    snapshot = at_package_change(at_change, pb_emulator, arn, host)
+    rolled = fleet.run("agent_update", fleet.inventory, "--limit", host.name, "-e", "ecs_anywhere_agent_version=%s" % old,
+                       "-e", "ecs_anywhere_allow_downgrade=true", "-e", "ecs_anywhere_drain_before_update=true",
+                       "-e", "ecs_anywhere_drain_timeout=60", *FAST_POLL, on_line=snapshot)
+    assert rolled.rc == 0, rolled.tail
+    assert at_change == {"status": "DRAINING", "tasks": [], "package": new}, at_change
+    ci = describe(pb_emulator, arn)
+    assert (ci["status"], ci["agentConnected"], ci["versionInfo"]["agentVersion"]) == ("ACTIVE", True, upstream(old))
+    assert (package_version(host), introspected_version(host)) == (old, upstream(old))
+    assert summary_row(rolled.stdout, host.name).endswith(" rolled back to %s" % upstream(old))
+    assert len(service_tasks(pb_emulator)) == 6
+
+
 def test_update_stops_the_rollout_at_the_first_failed_host(fleet, pb_emulator, sandbox_versions):
-    """One host per batch, drain first: host 1 is skipped, host 2 fails (left DRAINING), host 3 is never touched."""
+    """One host per batch, drain first: host 1 is updated, host 2 fails (left DRAINING), host 3 is never touched."""
     first, broken, later = fleet.hosts
     old, new = sandbox_versions["ecs_old"], sandbox_versions["ecs_new"]
     # Host 2's saved agent state claims another cluster: the restarted agent refuses to start
@@ -144,7 +176,7 @@ def test_update_stops_the_rollout_at_the_first_failed_host(fleet, pb_emulator, s
                        "-e", "ecs_agent_register_timeout=5", "-e", "ecs_anywhere_update_timeout=30")
     assert result.rc != 0, result.tail
     assert result.stdout.count("PLAY [Roll the update out]") == 3
-    assert "already at %s" % upstream(new) in summary_row(result.stdout, first.name)
+    assert summary_row(result.stdout, first.name).endswith(" updated to %s" % upstream(new))
     row = summary_row(result.stdout, broken.name)
     assert re.search(r"FAILED at '.*': The ECS agent on %s did not register.*\(left DRAINING\)$" % broken.name, row), row
     assert "rollout stopped" in summary_row(result.stdout, later.name)
@@ -175,6 +207,8 @@ def test_drain_timeout_fails_the_host_naming_its_tasks(fleet, pb_emulator):
         args = ("--limit", host.name, "-e", "ecs_anywhere_drain_timeout=6", *FAST_POLL)
         left = fleet.run("drain_and_deregister", fleet.inventory, *args)
         left_status = describe(pb_emulator, arn)["status"]
+        # The revert undoes only what its own run set DRAINING: put the host back in service first.
+        pb_emulator.client("ecs").update_container_instances_state(cluster=CLUSTER, containerInstances=[arn], status="ACTIVE")
         reverted = fleet.run("drain_and_deregister", fleet.inventory, *args,
                              "-e", "ecs_anywhere_revert_on_timeout=true")
     finally:
@@ -206,7 +240,8 @@ def test_unreachable_hosts_are_deregistered_api_side(fleet, pb_emulator, tmp_pat
     for host in (by_name, by_address):
         docker("stop", host.name)
 
-    result = fleet.run("drain_and_deregister", str(inventory), "-e", "ecs_anywhere_drain_timeout=60", *FAST_POLL)
+    result = fleet.run("drain_and_deregister", str(inventory), "-e", "ecs_anywhere_drain_timeout=60", *FAST_POLL,
+                       "-e", "ecs_anywhere_confirm_all=true")
     assert result.rc == 0, result.tail
     assert "deregistered and cleaned" in summary_row(result.stdout, reachable.name)
     assert re.search(r"deregistered \(found by API by hostname\); NOT CLEANED: unreachable",

@@ -185,6 +185,19 @@ PLAYBOOK_ROWS = [
     pb_row("pb-drain-bad-timeouts", "drain_and_deregister", "ecs_anywhere_poll_interval=30 > ecs_anywhere_drain_timeout=5",
            {"ecs_anywhere_drain_timeout": 5, "ecs_anywhere_poll_interval": 30},
            ["Invalid drain_and_deregister settings", "got 5", "got 30"], ["the interval not longer than the timeout"]),
+    pb_row("pb-drain-bad-duration", "drain_and_deregister", "ecs_anywhere_drain_timeout=ten (neither seconds nor a duration)",
+           {"ecs_anywhere_drain_timeout": "ten"},
+           ["Invalid drain_and_deregister settings", "ecs_anywhere_drain_timeout (got 'ten')"],
+           ["give seconds such as 600, or a duration such as 600s, 10m, 1h"]),
+    pb_row("pb-drain-no-limit", "drain_and_deregister", "drain_and_deregister without --limit (the whole fleet)", {},
+           ["no --limit was given", "it would take out all 1 host(s) of 'ecs_anywhere'"],
+           ["Give --limit HOSTS", "set ecs_anywhere_confirm_all=true"]),
+] + [
+    pb_row("pb-%s-hosts-typo" % name.replace("_", "-"), name, "ecs_anywhere_hosts=ecs_anywhre (matches no host)",
+           dict({"ecs_anywhere_hosts": "ecs_anywhre"}, **extra),
+           ["No host matched 'ecs_anywhre'"], ["Check the group or pattern name and -i"])
+    for name, extra in (("register", {}), ("agent_update", {"ecs_anywhere_agent_version": "1.105.1-1"}),
+                        ("drain_and_deregister", {}))
 ]
 
 

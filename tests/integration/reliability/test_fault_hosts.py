@@ -24,7 +24,7 @@ from fault_fixtures import (  # noqa: E402,F401  (fixtures are used by name)
     control_plane_mis, fault_emulator, fault_fleet, host_mi, restart_host)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: E402,F401
 from test_playbooks_harness import (  # noqa: E402,F401
-    CLUSTER, activations_report, container_instances, docker, recap, run_playbook, sandbox_versions)
+    CLUSTER, activations_report, container_instances, docker, recap, run_playbook, sandbox_versions, summary_row)
 
 pytestmark = pytest.mark.hosts
 HOST_COUNT = 3
@@ -80,7 +80,7 @@ def test_register_with_a_host_stopped_midway_and_docker_masked(fault_fleet, faul
     assert re.search(r"%s: FAILED \(unreachable\) at '[^']+': .*%s.*(No route to host|Connection refused|timed out)" % (b.name, b.address), message), message
     assert re.search(r"%s: FAILED at 'Enable and start docker': .*masked" % c.name, message), message
     assert a.name + ":" not in message
-    assert re.search(r"%s .*ACTIVE connected .* enrolled" % a.name, result.stdout)
+    assert re.search(r"ACTIVE connected .* enrolled$", summary_row(result.stdout, a.name))
     # One activation for the three unregistered hosts; deleted although the run failed.
     assert [(x["RegistrationLimit"], x["RegistrationsCount"]) for x in activations_report(fault_emulator)] == [(3, 2)]
     assert_activations_all_deleted(fault_emulator)
@@ -117,8 +117,8 @@ def test_register_rerun_finishes_the_job(fault_fleet, fault_emulator, sandbox_ve
     # Nothing changes on A (the controller's package download for B and C is reported under A, delegated).
     assert host_side_changes(result.stdout, a.name) == [], out
     assert recap(result.stdout)[a.name]["failed"] == 0
-    assert re.search(r"%s .*ACTIVE connected .* already enrolled" % a.name, result.stdout)
-    assert re.search(r"%s .*ACTIVE connected .* enrolled" % c.name, result.stdout)
+    assert re.search(r"ACTIVE connected .* already enrolled$", summary_row(result.stdout, a.name))
+    assert re.search(r"ACTIVE connected .* enrolled$", summary_row(result.stdout, c.name))
     # At most one new activation (for the hosts that still needed SSM), deleted; every host enrolled
     # exactly once: no duplicate container instance for B, whose first attempt was cut short.
     assert len(activations_report(fault_emulator)) - before <= 1
@@ -170,7 +170,7 @@ def test_drain_and_register_survive_throttling(fault_fleet, fault_emulator, sand
     keep(fault_emulator, "register (1 host re-enrolls), 30% throttled + 200 ms", registered)
     assert registered.rc == 0, registered.tail
     assert refused_drain > 0 and refused_register > 0, (refused_drain, refused_register)
-    assert re.search(r"%s .*ACTIVE connected .* enrolled" % a.name, registered.stdout)
+    assert re.search(r"ACTIVE connected .* enrolled$", summary_row(registered.stdout, a.name))
     assert_activations_all_deleted(fault_emulator)
     assert_enrolled_exactly_once(fault_emulator, hosts)
 
@@ -197,25 +197,25 @@ def test_emulator_restart_during_drain(fault_fleet, fault_emulator):
     events = []
 
     def outage(line):
-        # Down at the first poll of the drain wait (B is DRAINING by then), up again once the wait ended:
-        # deterministic, whatever botocore's retries would have ridden out.
-        if not events and line.startswith("ASYNC POLL"):
+        # Down at the first progress report of the drain wait (B is DRAINING by then), up again once the wait
+        # has ended and its result is read: deterministic, whatever botocore's retries would have ridden out.
+        if not events and line.startswith("TASK [Show what the drain waits for]"):
             (status,) = [ci["status"] for ci in container_instances(fault_emulator, status=None) if ci["containerInstanceArn"] == arn]
             assert status == "DRAINING"
             fault_emulator.stop()
             events.append("stopped")
-        elif events == ["stopped"] and line.startswith(("ASYNC FAILED", "ASYNC OK")):
+        elif events == ["stopped"] and line.startswith("TASK [Read the drain's result]"):
             fault_emulator.start()
             # Runtime config starts again from the CLI value: keep the tasks on B.
             fault_emulator._call("POST", "/_emulator/config", {"drain_delay": 600})
-            events.append(line.split(" on ")[0])
+            events.append("started after the wait")
             return True
         return False
     result = run_playbook("drain_and_deregister", inventory, fault_emulator, "--limit", b.name,
                           "-e", "ecs_anywhere_poll_interval=2", on_line=outage)
     keep(fault_emulator, "drain_and_deregister (1 host), emulator down mid-drain", result)
     RESTART.update(result=result, b=b)
-    assert events == ["stopped", "ASYNC FAILED"], (events, result.tail)
+    assert events == ["stopped", "started after the wait"], (events, result.tail)
     # The control plane kept its state across the restart (the activation log, codes and all).
     assert "state loaded from" in fault_emulator.logs()
     assert activations_report(fault_emulator) == activations_before

@@ -89,7 +89,7 @@ def audit(fault_fleet, fault_emulator, sandbox_versions, tmp_path_factory):
     assert len(first) == 1
 
     # Back to an unregistered host (Docker and the agents' packages stay: the second run is quicker).
-    drained = run_playbook("drain_and_deregister", inventory, fault_emulator, "-e", "ecs_anywhere_poll_interval=2")
+    drained = run_playbook("drain_and_deregister", inventory, fault_emulator, "--limit", host.name, "-e", "ecs_anywhere_poll_interval=2")
     assert drained.rc == 0, drained.tail
     assert host_mi(host) is None
 
