@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    docker_engine, host_emulator, mirror, sandbox_packages, test_fleet)
+    docker_engine, forward_proxy, host_emulator, mirror, sandbox_packages, test_fleet)
 from tests.conftest import COLLECTIONS_ROOT, aws_env
 from tests.sandbox import settings
 from tests.sandbox.fleet import LOGIN_USER, ssh_key
@@ -522,4 +522,43 @@ def test_proxy_credentials_reach_the_agents_and_no_one_else(hosts, aws, host_emu
     # Nor did the run show them, though it ran with --diff -v.
     assert "--- before" in out  # --diff was on
     for secret in (PROXY_PASSWORD, "Pa@ss", AUTH_SECRET):
+        assert secret not in out
+
+
+def test_enrolls_through_the_fleet_proxy_alone(test_fleet, forward_proxy, aws, host_emulator, mirror, tmp_path):
+    """A host whose only way out is the sandbox's squid (BasicAuth, a password with @ and %41 in it) enrolls end
+    to end with nothing but ecs_anywhere_proxy set: apt installs Docker through it, the SSM agent package is
+    downloaded on the host through it (ssm_agent_download_via_controller: false), the registration and the
+    agent's calls go through it, and so do the ECS agent's. squid's log shows each; the password shows nowhere
+    in the run's -v output."""
+    (host,) = test_fleet.up(1, "bookworm", network=forward_proxy.network)
+    ssm, ecs = aws
+    ecs.create_cluster(clusterName="roles-proxied")
+    act = ssm.create_activation(IamRole=ROLE_ARN, RegistrationLimit=1)
+    # The way out really is only the proxy: the emulator is not reachable directly.
+    emulator_for_hosts = "http://%s:%d" % (docker_engine_gateway(mirror), _port(host_emulator.url))
+    probe = host.exec("python3 -c \"import urllib.request as u; u.urlopen('%s/_emulator/health', timeout=5)\"; echo rc=$?"
+                      % emulator_for_hosts, check=False)
+    assert "rc=1" in probe.stdout and "Error" in probe.stderr, (probe.stdout, probe.stderr)
+    mark = forward_proxy.log_size()
+    play_vars = {"ecs_anywhere_proxy": forward_proxy.url, "ssm_agent_download_via_controller": False,
+                 "ssm_agent_activation_id": act["ActivationId"], "ssm_agent_activation_code": act["ActivationCode"],
+                 "ecs_agent_cluster": "roles-proxied", "ecs_agent_register_timeout": 240,
+                 "docker_engine_verify_run_container": False}
+    rc, out, facts = Roles(host, host_emulator, mirror, tmp_path).run(["docker_engine", "ssm_agent", "ecs_agent"],
+                                                                       play_vars, name="through-proxy", options=["-v"])
+    assert rc == 0, out[-5000:]
+    described = ecs.describe_container_instances(cluster="roles-proxied", containerInstances=[facts["arn"]])
+    assert described["containerInstances"][0]["status"] == "ACTIVE"
+    assert described["containerInstances"][0]["ec2InstanceId"] == facts["mi"]
+
+    seen = [r for r in forward_proxy.requests(mark) if r["status"] == 200 and r["user"] == forward_proxy.user]
+    targets = {r["target"] for r in seen}
+    assert {"AmazonSSM.RegisterManagedInstance", "AmazonSSM.UpdateInstanceInformation",
+            "AmazonEC2ContainerServiceV20141113.RegisterContainerInstance"} <= targets, sorted(targets)
+    urls = [r["url"] for r in seen]
+    assert any(u.endswith("/debian_amd64/amazon-ssm-agent.deb") for u in urls), urls  # downloaded on the host
+    assert any(u.endswith("/debian_amd64/amazon-ssm-agent.deb.sig") for u in urls), urls
+    assert any(r["host"] == "deb.debian.org" for r in seen), sorted({r["host"] for r in seen})  # apt
+    for secret in (forward_proxy.password, forward_proxy.url):
         assert secret not in out
