@@ -131,7 +131,7 @@ def anchors(path):
 
 
 def test_the_page_opens_with_make_demo_and_make_test():
-    lang, first = FENCE.findall(README)[0]
+    first = FENCE.findall(README)[0][1]
     assert [line.split("#")[0].strip() for line in first.splitlines() if line.strip()] == ["make demo", "make test"]
 
 
@@ -206,7 +206,7 @@ def test_every_path_and_link_the_readme_names_exists():
     checked = []
     for target in re.findall(r"\]\(([^)\s]+)\)", README):
         assert not re.match(r"[a-z]+:", target), "README.md links outside the repository: %s" % target
-        path, _, anchor = target.partition("#")
+        path, anchor = target.partition("#")[::2]
         if path:
             assert (REPO / path).exists(), "README.md links %s, which does not exist" % path
             checked.append(path)
