@@ -1,16 +1,20 @@
-"""Secrets audit: the activation code occurs nowhere but where AWS's own agent keeps it.
+"""Secrets audit: the activation code occurs nowhere but where AWS's own agent keeps it, the proxy password
+nowhere but in root-only files on the host.
 
-One sandbox host enrolls twice, each time with a fresh activation whose real code is read back from the
-emulator (`/_emulator/activations`):
+One sandbox host, whose only way out is the sandbox's forward proxy (squid, BasicAuth, a password with `@` and
+`%41` in it), enrolls twice with `ecs_anywhere_proxy` set, each time with a fresh activation whose real code is
+read back from the emulator (`/_emulator/activations`):
 1. `ansible-playbook -vvvv` with a JSON fact cache, the log file (log_path), the controller's temp and async
    dirs pointed into this test's tmp dir, and pipelining off (Ansible's default: module files with their
    arguments are copied to the host's ~/.ansible/tmp);
 2. after a drain_and_deregister, through ansible-runner (verbosity 4) with its artifacts (stdout,
    job_events, command, fact_cache), as AWX runs it.
-Then both codes are searched for, byte for byte, in everything those runs wrote and in every file on the
-host (root file system, /tmp, /run, the Docker volume; not /proc, /sys). The SSM agent's vault is the one
-place allowed to hold it. Each search first finds a planted canary file holding a code, so a search that
-cannot see is caught.
+Then both codes and the proxy password (as given and percent-encoded) are searched for, byte for byte, in
+everything those runs wrote and in every file on the host (root file system, /tmp, /run, the Docker volume;
+not /proc, /sys). The SSM agent's vault is the one place allowed to hold a code; the password may sit only in
+files that are root's and mode 0600 (the services' proxy environment files). Each search first finds planted
+canary files, so a search that cannot see is caught. The proxy's log shows the registration and both agents'
+calls went through it.
 """
 import os
 import re
@@ -19,13 +23,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fault_fixtures sits beside this file
 from fault_fixtures import fault_emulator, fault_fleet, host_mi  # noqa: E402,F401  (fixtures are used by name)
-from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet  # noqa: E402,F401
+from sandbox_fixtures import docker_engine, forward_proxy, mirror, sandbox_packages, test_fleet  # noqa: E402,F401
 from test_playbooks_harness import (  # noqa: E402,F401
     ANSIBLE_PLAYBOOK, activations_report, playbook_env, run_playbook, sandbox_versions)
 from tests.conftest import COLLECTIONS_ROOT  # noqa: E402
@@ -33,6 +38,7 @@ from tests.sandbox import settings  # noqa: E402
 
 pytestmark = pytest.mark.hosts
 HOST_COUNT = 1
+PROXIED = True  # fault_fleet puts the host on the proxied network
 PROJECT = settings.REPO / "docs" / "awx" / "project"
 VAULT = "/var/lib/amazon/ssm/Vault/"
 # The host's file systems: / and the separate mounts -xdev would skip (tmpfs /tmp and /run, the Docker volume).
@@ -54,7 +60,8 @@ def controller_hits(root, codes):
 
 def host_hits(host, codes):
     """Files on the host holding any code: find -xdev on each mount, grep -F for each code."""
-    patterns = "".join("-e '%s' " % c for c in codes)  # codes are [A-Za-z0-9+/]: safe in single quotes
+    # Codes are [A-Za-z0-9+/], the proxy password hex with @ and %: all safe in single quotes.
+    patterns = "".join("-e '%s' " % c for c in codes)
     script = ("for m in %s; do find \"$m\" -xdev -type f -not -path '/proc/*' -not -path '/sys/*' -print0 "
               "| xargs -0 -r grep -lF %s 2>/dev/null; done | sort -u; true" % (" ".join(HOST_MOUNTS), patterns))
     return host.exec(script, timeout=600).stdout.split()
@@ -70,16 +77,21 @@ def audit_env(base, tmp):
 
 
 @pytest.fixture(scope="module")
-def audit(fault_fleet, fault_emulator, sandbox_versions, tmp_path_factory):
+def audit(fault_fleet, fault_emulator, forward_proxy, sandbox_versions, tmp_path_factory):
     """Both enrollments; returns what the audit searches."""
     (host,), inventory = fault_fleet
     version = "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_old"]
+    # The proxy URL is an input, as an inventory or an AWX credential would hold it: outside the searched dirs.
+    proxy_vars = tmp_path_factory.mktemp("inputs") / "proxy.yml"
+    proxy_vars.write_text(yaml.safe_dump({"ecs_anywhere_proxy": forward_proxy.url}))
+    proxy_mark = forward_proxy.log_size()
 
     # 1. ansible-playbook -vvvv, stdout and stderr kept apart.
     direct = tmp_path_factory.mktemp("direct")
     env = audit_env(playbook_env(fault_emulator), direct)
     start = time.monotonic()
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.register", "-i", inventory, "-vvvv", "-e", version],
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.register", "-i", inventory, "-vvvv", "-e", version,
+                           "-e", "@%s" % proxy_vars],
                           cwd=settings.REPO, env=env, capture_output=True, text=True, timeout=1200)
     TIMES["register -vvvv (1 host, fresh)"] = round(time.monotonic() - start, 1)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
@@ -89,7 +101,8 @@ def audit(fault_fleet, fault_emulator, sandbox_versions, tmp_path_factory):
     assert len(first) == 1
 
     # Back to an unregistered host (Docker and the agents' packages stay: the second run is quicker).
-    drained = run_playbook("drain_and_deregister", inventory, fault_emulator, "--limit", host.name, "-e", "ecs_anywhere_poll_interval=2")
+    drained = run_playbook("drain_and_deregister", inventory, fault_emulator, "--limit", host.name, "-e", "ecs_anywhere_poll_interval=2",
+                           "-e", "@%s" % proxy_vars)
     assert drained.rc == 0, drained.tail
     assert host_mi(host) is None
 
@@ -111,7 +124,7 @@ def audit(fault_fleet, fault_emulator, sandbox_versions, tmp_path_factory):
     (runner_dir / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     (runner_dir / "env" / "extravars").write_text(yaml.safe_dump({
         "ecs_anywhere_cluster": "hybrid-cluster", "ecs_anywhere_region": settings.REGION,
-        "ecs_anywhere_agent_version": sandbox_versions["ecs_old"]}))
+        "ecs_anywhere_agent_version": sandbox_versions["ecs_old"], "ecs_anywhere_proxy": forward_proxy.url}))
     shutil.copytree(PROJECT, runner_dir / "project")
     import ansible_runner
     old_path = os.environ.get("PATH", "")
@@ -126,8 +139,10 @@ def audit(fault_fleet, fault_emulator, sandbox_versions, tmp_path_factory):
     assert (run.status, run.rc) == ("successful", 0), run.stdout.read()[-5000:]
     codes = [a["ActivationCode"] for a in activations_report(fault_emulator)]
     assert len(codes) == 2 and codes[0] == first[0] and all(a["Deleted"] for a in activations_report(fault_emulator))
+    proxied = [r for r in forward_proxy.requests(proxy_mark) if r["client"] == host.address]
     return {"host": host, "codes": codes, "direct": direct, "runner": runner_dir, "runner_tmp": runner_tmp,
-            "stdout": proc.stdout, "stderr": proc.stderr}
+            "stdout": proc.stdout, "stderr": proc.stderr, "proxy": forward_proxy, "proxied": proxied,
+            "password": [forward_proxy.password, quote(forward_proxy.password, safe="")]}
 
 
 def test_the_audited_runs_recorded_what_they_should(audit):
@@ -144,22 +159,30 @@ def test_the_audited_runs_recorded_what_they_should(audit):
     assert len(list((artifacts / "job_events").glob("*.json"))) > 50
     assert [p for p in (artifacts / "fact_cache").iterdir() if p.name.endswith(host)], list((artifacts / "fact_cache").iterdir())
     assert re.search(r"Activation [0-9a-f-]{36}", audit["stdout"])  # the id is shown; only the code is secret
+    # The host really went out through the proxy, with the password: registration and both agents' calls.
+    targets = {r["target"] for r in audit["proxied"] if r["user"] == audit["proxy"].user and r["status"] == 200}
+    assert {"AmazonSSM.RegisterManagedInstance", "AmazonSSM.UpdateInstanceInformation",
+            "AmazonEC2ContainerServiceV20141113.RegisterContainerInstance"} <= targets, sorted(targets)
 
 
-def test_no_activation_code_on_the_controller(audit, tmp_path):
-    codes = audit["codes"]
+def test_no_secret_on_the_controller(audit, tmp_path):
+    codes, password = audit["codes"], audit["password"]
     places = [audit["direct"], audit["runner"], audit["runner_tmp"]]
-    # Canary: the same search finds a planted copy of a code in each place.
+    # The one file holding the password is the run's input, as AWX writes its extra vars.
+    inputs = {str(audit["runner"] / "env" / "extravars")}
+    # Canaries: the same search finds a planted code and a planted password in each place.
+    canaries = []
     for place in places:
-        canary = place / "canary.txt"
-        canary.write_text("planted %s\n" % codes[-1])
+        for name, secret in (("canary-code.txt", codes[-1]), ("canary-proxy.txt", password[0])):
+            (place / name).write_text("planted %s\n" % secret)
+            canaries.append(str(place / name))
     try:
-        hits = [hit for place in places for hit in controller_hits(place, codes)]
+        hits = [hit for place in places for hit in controller_hits(place, codes + password) if hit not in inputs]
     finally:
-        for place in places:
-            (place / "canary.txt").unlink()
-    assert sorted(hits) == sorted(str(p / "canary.txt") for p in places), hits
-    assert not any(c in audit["stderr"] for c in codes)
+        for canary in canaries:
+            Path(canary).unlink()
+    assert sorted(hits) == sorted(canaries), hits
+    assert not any(secret in audit["stderr"] for secret in codes + password)
 
 
 def test_no_activation_code_on_the_host(audit):
@@ -172,3 +195,18 @@ def test_no_activation_code_on_the_host(audit):
     outside_vault = [h for h in hits if not h.startswith(VAULT)]
     assert outside_vault == ["/tmp/audit-canary", "/var/tmp/audit-canary"], hits
     print("\nsecrets audit wall times (s): %s; vault files holding a code: %s" % (TIMES, [h for h in hits if h.startswith(VAULT)]))
+
+
+def test_the_proxy_password_on_the_host_is_in_root_only_files(audit):
+    """The services need the password (their 0600 environment files); no file anyone else can read has it."""
+    host, password = audit["host"], audit["password"]
+    host.exec("cat > /var/tmp/audit-canary-proxy", input="planted %s\n" % password[0])
+    try:
+        hits = host_hits(host, password)
+    finally:
+        host.exec("rm -f /var/tmp/audit-canary-proxy")
+    assert "/var/tmp/audit-canary-proxy" in hits, hits
+    held = [h for h in hits if h != "/var/tmp/audit-canary-proxy"]
+    assert held, "no file holds the proxy URL: the services cannot be using it"
+    modes = host.exec("stat -c '%%U %%a %%n' %s" % " ".join(held)).stdout.splitlines()
+    assert all(line.startswith("root 600 ") for line in modes), modes
