@@ -39,7 +39,7 @@ collection-link:  ## expose this checkout as ansible_collections/hybridfleet/ecs
 	@test -e $(COLLECTION_LINK) || ln -s $(CURDIR) $(COLLECTION_LINK)
 
 unit: venv collection-link  ## unit tests (no network, no services)
-	$(PYTEST) tests/unit -q $(PYTEST_ARGS)
+	$(PYTEST) tests/unit -q -n 2 $(PYTEST_ARGS)
 
 emulator-tests: venv  ## the emulated control plane's own test suite
 	$(PYTEST) tests/emulator -q -n 2 $(PYTEST_ARGS)

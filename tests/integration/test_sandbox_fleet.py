@@ -380,10 +380,10 @@ def test_a_fresh_machine_starts_its_engine_builds_the_image_and_hosts_reach_it(t
     engine.sh starts dockerd, which creates docker0 itself; the address hosts use is derived from it; the
     image is imported into the empty engine; a host boots and reaches the emulator and the mirror."""
     fresh = tmp_path / "sandbox"
-    env = dict(os.environ, SANDBOX_DIR=str(fresh))
-    # The root this checkout built already, if any (a fresh clone has none and debootstraps it here):
+    env = dict(os.environ, SANDBOX_DIR=str(fresh), SANDBOX_IMAGE_CACHE=str(fresh))
+    # The root this machine built already, if any (a fresh machine has none and debootstraps it here):
     # debootstrap is minutes of disk and CPU that slow every other test's hosts on a shared machine.
-    built = [path for path in (settings.STATE / "images").glob("bookworm-*.tar")] if settings.STATE.exists() else []
+    built = list((settings.IMAGE_CACHE / "images").glob("bookworm-*.tar"))
     (fresh / "images").mkdir(parents=True)
     for tarball in built:
         shutil.copy(tarball, fresh / "images" / tarball.name)

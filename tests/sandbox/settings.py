@@ -11,6 +11,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent.parent
 STATE = Path(os.environ.get("SANDBOX_DIR", REPO / ".sandbox"))
 PACKAGES = STATE / "packages"
+# Host image roots (tarballs, VM disks, debootstrap's .debs), keyed by recipe hash and shared by every checkout
+# on the machine, as build-image.sh keeps them.
+IMAGE_CACHE = Path(os.environ.get("SANDBOX_IMAGE_CACHE")
+                   or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hybridfleet-sandbox")
 REGION = os.environ.get("SANDBOX_REGION", "us-east-1")
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "4566"))
 MIRROR_PORT = int(os.environ.get("MIRROR_PORT", "4580"))

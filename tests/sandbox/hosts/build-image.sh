@@ -4,13 +4,14 @@
 #   build-image.sh bookworm|bullseye|trixie
 # The tag carries a hash of the recipe (suite, variant, image/packages, image/customize.sh), so
 # an unchanged recipe is never rebuilt and a changed one always is. The finished root is also kept
-# as .sandbox/images/<suite>-<hash>.tar, so a wiped Docker data root re-imports in seconds, and the
-# downloaded .debs stay in .sandbox/debootstrap-cache/<suite> for the next debootstrap.
+# as <cache>/images/<suite>-<hash>.tar, so a wiped Docker data root (a fresh clone has its own) re-imports
+# in seconds, and the downloaded .debs stay in <cache>/debootstrap-cache/<suite> for the next debootstrap.
+# <cache> is SANDBOX_IMAGE_CACHE, by default ~/.cache/hybridfleet-sandbox (XDG_CACHE_HOME): shared by
+# every checkout on the machine, like pip's cache; the hash in each name keeps a changed recipe apart.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../../.." && pwd)"
-STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
+IMAGES="${SANDBOX_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hybridfleet-sandbox}"
 SUITE="${1:?usage: build-image.sh SUITE}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 REPO_NAME="hybridfleet-sandbox-host"
@@ -27,12 +28,12 @@ recipe_hash() {
 }
 HASH="$(recipe_hash)"
 TAG="$REPO_NAME:$SUITE-$HASH"
-TARBALL="$STATE/images/$SUITE-$HASH.tar"
+TARBALL="$IMAGES/images/$SUITE-$HASH.tar"
 
 log() { echo "build-image[$SUITE]: $*" >&2; }
 
 # The image is enough for container hosts. The VM builder (NEED_TARBALL=1) also needs the root as a
-# tarball under this SANDBOX_DIR, which a Docker engine shared with another checkout does not give.
+# tarball in the image cache, which a Docker engine shared with another checkout does not give.
 # TARBALL_ONLY=1 wants the tarball alone, built from scratch if missing, and no engine at all (the
 # fresh-machine test imports it into an engine of its own); it prints the tarball's path.
 have_image() {
@@ -48,8 +49,8 @@ if have_image; then done_with; fi
 
 # One build per suite at a time: a second `make` or test run waits here and then reuses the result
 # (a concurrent build would wipe the first one's root half-way through).
-mkdir -p "$STATE/build"
-exec 9>"$STATE/build/$SUITE.lock"
+mkdir -p "$IMAGES/build"
+exec 9>"$IMAGES/build/$SUITE.lock"
 flock 9
 if have_image; then done_with; fi
 
@@ -63,16 +64,16 @@ remove_root() {
 }
 
 if [ ! -s "$TARBALL" ]; then
-    BUILD="$STATE/build/$SUITE-$HASH"
-    CACHE="$STATE/debootstrap-cache/$SUITE"
+    BUILD="$IMAGES/build/$SUITE-$HASH"
+    CACHE="$IMAGES/debootstrap-cache/$SUITE"
     trap 'remove_root "$BUILD"' EXIT
-    remove_root "$BUILD"; mkdir -p "$BUILD" "$CACHE" "$STATE/images"
+    remove_root "$BUILD"; mkdir -p "$BUILD" "$CACHE" "$IMAGES/images"
     include="$(grep -v '^#' "$HERE/image/packages" | xargs | tr ' ' ',')"
     log "debootstrap (minbase + $include)"
     start=$SECONDS
     debootstrap --variant="$VARIANT" --include="$include" --cache-dir="$CACHE" \
-        "$SUITE" "$BUILD/root" "$MIRROR" >"$STATE/build/$SUITE-$HASH.log" 2>&1 \
-        || { tail -30 "$STATE/build/$SUITE-$HASH.log" >&2; exit 1; }
+        "$SUITE" "$BUILD/root" "$MIRROR" >"$IMAGES/build/$SUITE-$HASH.log" 2>&1 \
+        || { tail -30 "$IMAGES/build/$SUITE-$HASH.log" >&2; exit 1; }
     log "debootstrap done in $((SECONDS - start)) s"
     chroot "$BUILD/root" /bin/bash -s "$SUITE" <"$HERE/image/customize.sh"
     # Write to a temporary name first so an interrupted build never leaves a truncated cache.
@@ -89,7 +90,7 @@ docker import "${changes[@]}" \
     "$TARBALL" "$TAG" >/dev/null
 
 # Older recipes of this suite are dead weight (~200 MB each): drop their tarballs and images.
-find "$STATE/images" -name "$SUITE-*.tar" ! -name "$(basename "$TARBALL")" -delete
+find "$IMAGES/images" -name "$SUITE-*.tar" ! -name "$(basename "$TARBALL")" -delete
 docker images --format '{{.Repository}}:{{.Tag}}' "$REPO_NAME" | grep "^$REPO_NAME:$SUITE-" | grep -vx "$TAG" \
     | xargs -r docker rmi >/dev/null 2>&1 || true
 echo "$TAG"

@@ -6,8 +6,7 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../../.." && pwd)"
-STATE="${SANDBOX_DIR:-$ROOT/.sandbox}"
+IMAGES="${SANDBOX_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hybridfleet-sandbox}"  # as build-image.sh
 SUITE="${1:?usage: build-vm-image.sh SUITE}"
 DISK_SIZE="${VM_DISK_SIZE:-8G}"
 
@@ -15,18 +14,18 @@ log() { echo "build-vm-image[$SUITE]: $*" >&2; }
 
 TAG="$(NEED_TARBALL=1 "$HERE/build-image.sh" "$SUITE")"
 BASE_HASH="${TAG##*-}"
-BASE_TAR="$STATE/images/$SUITE-$BASE_HASH.tar"
+BASE_TAR="$IMAGES/images/$SUITE-$BASE_HASH.tar"
 HASH="$({ echo "$BASE_HASH $DISK_SIZE"; cat "$HERE/vm-image/packages" "$HERE/vm-image/customize.sh"; } \
         | sha256sum | cut -c1-12)"
-OUT="$STATE/vm-images/$SUITE-$HASH"
+OUT="$IMAGES/vm-images/$SUITE-$HASH"
 if [ -s "$OUT/disk.raw" ]; then echo "$OUT"; exit 0; fi
 
-mkdir -p "$STATE/build"
-exec 9>"$STATE/build/vm-$SUITE.lock"
+mkdir -p "$IMAGES/build"
+exec 9>"$IMAGES/build/vm-$SUITE.lock"
 flock 9
 if [ -s "$OUT/disk.raw" ]; then echo "$OUT"; exit 0; fi
 
-BUILD="$STATE/build/vm-$SUITE-$HASH"
+BUILD="$IMAGES/build/vm-$SUITE-$HASH"
 # Unmount whatever the chroot steps mounted, deepest first; rm never crosses file systems.
 cleanup() {
     awk -v d="$BUILD/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
@@ -56,5 +55,5 @@ cp "$(ls "$BUILD"/root/boot/initrd.img-* | sort -V | tail -1)" "$OUT.part/initrd
 log "making the ext4 disk ($DISK_SIZE, sparse)"
 mkfs.ext4 -q -F -L root -d "$BUILD/root" "$OUT.part/disk.raw" "$DISK_SIZE"
 rm -rf "$OUT"; mv "$OUT.part" "$OUT"
-find "$STATE/vm-images" -maxdepth 1 -name "$SUITE-*" ! -name "$(basename "$OUT")" -exec rm -rf {} +
+find "$IMAGES/vm-images" -maxdepth 1 -name "$SUITE-*" ! -name "$(basename "$OUT")" -exec rm -rf {} +
 echo "$OUT"

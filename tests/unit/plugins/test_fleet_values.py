@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils import values
-from ansible_collections.hybridfleet.ecs_anywhere.plugins.test.fleet_values import TestModule
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.test.fleet_values import TestModule as FleetValueTests
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1", "ap-southeast-5"])
@@ -117,5 +117,5 @@ def test_pinned_signature_needs_a_pinned_primary(statuses):
 
 
 def test_the_plugin_exposes_every_check():
-    assert set(TestModule().tests()) == {"aws_region", "proxy_url", "no_proxy_list", "single_line", "single_line_values",
-                                         "pinned_signature"}
+    assert set(FleetValueTests().tests()) == {"aws_region", "proxy_url", "no_proxy_list", "single_line", "single_line_values",
+                                              "pinned_signature"}
