@@ -1,6 +1,10 @@
 """docs/iam-policy.json is enough and names what it grants: with the emulator enforcing IAM, the three fleet
 playbooks and the `fleet` inventory run green on a sandbox host with access keys limited to that policy, and a
 call the policy does not allow fails with AWS's AccessDeniedException naming the missing action.
+
+After register (static inventory, as for hosts not yet enrolled), agent_update and drain_and_deregister run
+on the live `fleet` inventory, as an operator with a dynamic inventory runs them: its enrolled hosts land in
+the `ecs_anywhere` group the playbooks target.
 """
 import json
 import subprocess
@@ -44,13 +48,28 @@ def keys(enforced):
 
 def run(argv, emulator, keys, timeout=1800):
     env = playbook_env(emulator)
-    env.update(keys)
+    env.update(keys, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")  # an inventory source that fails must fail the run
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def playbook(name, inventory, emulator, keys, *args):
     proc = run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.%s" % name, "-i", inventory] + list(args), emulator, keys)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def fleet_inventory(pb_fleet, enforced, tmp_path_factory):
+    """A `fleet` inventory source beside group_vars holding what the static inventory's group holds (SSH login,
+    the sandbox's endpoint, mirror and key): the directory to pass to -i."""
+    _, inventory = pb_fleet
+    directory = tmp_path_factory.mktemp("fleet-inventory")
+    (directory / "group_vars").mkdir()
+    (directory / "iam.fleet.yml").write_text(yaml.safe_dump({
+        "plugin": "hybridfleet.ecs_anywhere.fleet", "regions": ["us-east-1"], "clusters": [CLUSTER],
+        "endpoint_url": enforced.url}))
+    group_vars = yaml.safe_load(Path(inventory).read_text())["all"]["children"]["ecs_anywhere"]["vars"]
+    (directory / "group_vars" / "all.yml").write_text(yaml.safe_dump(group_vars))
+    return str(directory)
 
 
 def test_the_policy_is_least_privilege_in_form():
@@ -81,23 +100,22 @@ def test_fleet_inventory_with_the_policy(pb_fleet, enforced, keys, tmp_path):
     assert [v["ssm_computer_name"] for v in hostvars.values()] == [hosts[0].name]
 
 
-def test_agent_update_with_the_policy(pb_fleet, enforced, keys, sandbox_versions):
-    _, inventory = pb_fleet
-    rc, out = playbook("agent_update", inventory, enforced, keys, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"],
+def test_agent_update_with_the_policy(fleet_inventory, enforced, keys, sandbox_versions):
+    rc, out = playbook("agent_update", fleet_inventory, enforced, keys, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"],
                        "-e", "ecs_anywhere_drain_before_update=true")
     assert rc == 0, out[-6000:]
     assert [c["versionInfo"]["agentVersion"] for c in container_instances(enforced)] == [sandbox_versions["ecs_new"].rsplit("-", 1)[0]]
 
 
-def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, enforced):
+def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, fleet_inventory, enforced):
     """The same policy without ecs:DeregisterContainerInstance: the drain stops at that call, which AWS's error names."""
-    hosts, inventory = pb_fleet
+    hosts, _ = pb_fleet
     policy = json.loads(POLICY.read_text())
     for statement in policy["Statement"]:
         if isinstance(statement["Action"], list) and "ecs:DeregisterContainerInstance" in statement["Action"]:
             statement["Action"].remove("ecs:DeregisterContainerInstance")
     narrow = operator(enforced, "fleet-operator-narrow", policy)
-    rc, out = playbook("drain_and_deregister", inventory, enforced, narrow, "--limit", hosts[0].name)
+    rc, out = playbook("drain_and_deregister", fleet_inventory, enforced, narrow, "--limit", hosts[0].name)
     assert rc != 0
     assert "AccessDeniedException" in out
     assert "is not authorized to perform: ecs:DeregisterContainerInstance" in out
@@ -106,9 +124,9 @@ def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, enforced):
     assert len(managed_instances(enforced)) == 1
 
 
-def test_drain_and_deregister_with_the_policy(pb_fleet, enforced, keys):
-    hosts, inventory = pb_fleet
-    rc, out = playbook("drain_and_deregister", inventory, enforced, keys, "--limit", hosts[0].name)
+def test_drain_and_deregister_with_the_policy(pb_fleet, fleet_inventory, enforced, keys):
+    hosts, _ = pb_fleet
+    rc, out = playbook("drain_and_deregister", fleet_inventory, enforced, keys, "--limit", hosts[0].name)
     assert rc == 0, out[-6000:]
     assert container_instances(enforced) == []
     assert managed_instances(enforced) == []
