@@ -185,13 +185,18 @@ def test_no_secret_on_the_controller(audit, tmp_path):
     assert not any(secret in audit["stderr"] for secret in codes + password)
 
 
+def searched_with_canaries(host, secrets, canaries):
+    """host_hits for the secrets, with a canary file holding the first one planted at each path of `canaries`."""
+    host.exec("tee %s >/dev/null" % " ".join(canaries), input="planted %s\n" % secrets[0])
+    try:
+        return host_hits(host, secrets)
+    finally:
+        host.exec("rm -f %s" % " ".join(canaries))
+
+
 def test_no_activation_code_on_the_host(audit):
     host, codes = audit["host"], audit["codes"]
-    host.exec("cat > /var/tmp/audit-canary && cp /var/tmp/audit-canary /tmp/audit-canary", input="planted %s\n" % codes[0])
-    try:
-        hits = host_hits(host, codes)
-    finally:
-        host.exec("rm -f /var/tmp/audit-canary /tmp/audit-canary")
+    hits = searched_with_canaries(host, codes, ["/var/tmp/audit-canary", "/tmp/audit-canary"])
     outside_vault = [h for h in hits if not h.startswith(VAULT)]
     assert outside_vault == ["/tmp/audit-canary", "/var/tmp/audit-canary"], hits
     print("\nsecrets audit wall times (s): %s; vault files holding a code: %s" % (TIMES, [h for h in hits if h.startswith(VAULT)]))
@@ -200,11 +205,7 @@ def test_no_activation_code_on_the_host(audit):
 def test_the_proxy_password_on_the_host_is_in_root_only_files(audit):
     """The services need the password (their 0600 environment files); no file anyone else can read has it."""
     host, password = audit["host"], audit["password"]
-    host.exec("cat > /var/tmp/audit-canary-proxy", input="planted %s\n" % password[0])
-    try:
-        hits = host_hits(host, password)
-    finally:
-        host.exec("rm -f /var/tmp/audit-canary-proxy")
+    hits = searched_with_canaries(host, password, ["/var/tmp/audit-canary-proxy"])
     assert "/var/tmp/audit-canary-proxy" in hits, hits
     held = [h for h in hits if h != "/var/tmp/audit-canary-proxy"]
     assert held, "no file holds the proxy URL: the services cannot be using it"
