@@ -110,7 +110,9 @@ demo: venv collection-link  ## the main job in the local sandbox: enroll, update
 	$(MAKE) --no-print-directory sandbox-up N=$(N)
 	$(PYTHON) -m tests.sandbox.demo
 
-TEST_SUITES := unit lint sanity emulator-tests integration molecule fresh-start-test
+# The molecule VM scenario keeps one core busy in QEMU (no KVM) for most of its run, while integration's
+# workers mostly wait on agents and polls: the two run side by side, then the container scenarios.
+TEST_SUITES := unit lint sanity emulator-tests integration-and-molecule-vm molecule-containers fresh-start-test
 
 # A fresh machine's first start (no engine, no docker0, empty data root) in namespaces of its own, so
 # `make test` goes through it on every machine. Alone and last: beside other tests' hosts booting, their

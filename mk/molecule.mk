@@ -19,3 +19,12 @@ $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%:
 	  $(VENV)/bin/molecule test -s $* || status=$$?; \
 	  echo "molecule: scenario $* $$( [ $$status = 0 ] && echo passed || echo FAILED ) in $$((SECONDS - start)) s"; \
 	  exit $$status
+
+# For make test (Makefile, TEST_SUITES): the VM scenario beside the integration suite, then the others.
+.PHONY: integration-and-molecule-vm molecule-containers
+integration-and-molecule-vm: venv collection-link docker-up sandbox-emulator mirror-up vm-tools
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target integration molecule-vm
+
+molecule-containers:
+	@$(MAKE) --no-print-directory molecule MOLECULE_SCENARIOS="$(filter-out vm,$(MOLECULE_SCENARIOS))" \
+	  MOLECULE_JOBS=$(words $(filter-out vm,$(MOLECULE_SCENARIOS)))
