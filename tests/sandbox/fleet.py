@@ -36,7 +36,7 @@ LOGIN_USER = "ops"
 # `Fleet(login_user=...)`, `--login-user` or SANDBOX_LOGIN_USER (make LOGIN_USER=ops) choose another.
 DEFAULT_INVENTORY_USER = "root"
 
-# DESIGN.md section 5: what works here instead of --privileged. The anonymous volume on
+# What works here instead of --privileged (systemd as PID 1, Docker inside the host). The anonymous volume on
 # /var/lib/docker lets the Docker engine inside a host use overlay2 (overlay on overlay fails).
 RUN_FLAGS = [
     "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",

@@ -1,1 +1,1 @@
-"""Package mirror serving the stand-in agent packages in the S3 layout of DESIGN.md section 4."""
+"""Package mirror serving the stand-in agent packages in the S3 layout AWS publishes them in (amazon-ssm-agent and amazon-ecs-init download paths)."""
