@@ -13,6 +13,9 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/hybridfleet/ecs_anywhere
 EMULATOR_PORT ?= 4566
 EMULATOR_URL  := http://127.0.0.1:$(EMULATOR_PORT)
 PYTEST_ARGS ?=
+# JUnit files and failed molecule logs of the last run, read by tools/failed_tests.py at the end of make test.
+REPORTS := $(BUILD)/test-reports
+JUNIT = --junitxml=$(REPORTS)/$@.xml
 
 # Tools installed in the venv (molecule, ansible-playbook…) must win over any on the machine.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
@@ -39,17 +42,17 @@ collection-link:  ## expose this checkout as ansible_collections/hybridfleet/ecs
 	@test -e $(COLLECTION_LINK) || ln -s $(CURDIR) $(COLLECTION_LINK)
 
 unit: venv collection-link  ## unit tests (no network, no services)
-	$(PYTEST) tests/unit -q -n 2 $(PYTEST_ARGS)
+	$(PYTEST) tests/unit -q -n 2 $(JUNIT) $(PYTEST_ARGS)
 
 emulator-tests: venv  ## the emulated control plane's own test suite
-	$(PYTEST) tests/emulator -q -n 2 $(PYTEST_ARGS)
+	$(PYTEST) tests/emulator -q -n 2 $(JUNIT) $(PYTEST_ARGS)
 
 # The real-kernel VM host test (QEMU TCG, minutes) runs on its own: make test-vm.
 # One file per worker (--dist loadfile): a file's tests share one enrolled fleet. The host tests
 # mostly wait on agents and polls, so three workers on two cores about halve the wall time.
 INTEGRATION_JOBS ?= 3
 integration: venv collection-link  ## modules, playbooks, roles, reliability and the sandbox fleet against the emulator
-	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile --durations=15 $(PYTEST_ARGS)
+	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile --durations=15 $(JUNIT) $(PYTEST_ARGS)
 
 lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
 	$(VENV)/bin/ansible-lint
@@ -118,16 +121,18 @@ TEST_SUITES := unit lint sanity emulator-tests integration-and-molecule-vm molec
 # `make test` goes through it on every machine. Alone and last: beside other tests' hosts booting, their
 # boots failed (whether it is the cause is not settled), so nothing boots hosts after it.
 fresh-start-test: venv collection-link docker-up  ## the sandbox's first start as on a fresh machine (in namespaces)
-	SANDBOX_FRESH_START=1 $(PYTEST) tests/integration/test_sandbox_fleet.py -q -k fresh_machine $(PYTEST_ARGS)
+	SANDBOX_FRESH_START=1 $(PYTEST) tests/integration/test_sandbox_fleet.py -q -k fresh_machine $(JUNIT) $(PYTEST_ARGS)
 
 # Every suite runs even when an earlier one fails, each says how long it took (CI has a time budget),
-# and the sandbox is always torn down.
+# and the sandbox is always torn down. The last lines name every failed test (CI shows only a tail).
 test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration, molecule (+ sandbox hosts)
 	$(MAKE) --no-print-directory docker-up report-prereqs
+	@rm -rf $(REPORTS) && mkdir -p $(REPORTS)
 	@status=0; failed=; for suite in $(TEST_SUITES); do start=$$SECONDS; \
 	  $(MAKE) --no-print-directory $$suite || { status=2; failed="$$failed $$suite"; }; \
 	  echo "make test: $$suite took $$((SECONDS - start)) s"; done; \
 	  $(MAKE) --no-print-directory sandbox-down; \
+	  $(PYTHON) tools/failed_tests.py $(REPORTS); \
 	  echo "make test: $${failed:+FAILED:$$failed, }$$SECONDS s in all"; exit $$status
 
 clean:  ## remove build output (not the venv)

@@ -15,8 +15,9 @@ molecule: venv collection-link docker-up sandbox-emulator mirror-up $(if $(filte
 	@$(MAKE) --no-print-directory -k -j$(MOLECULE_JOBS) --output-sync=target $(addprefix molecule-,$(MOLECULE_SCENARIOS))
 
 $(addprefix molecule-,$(MOLECULE_SCENARIOS)): molecule-%:
-	@start=$$SECONDS; status=0; \
-	  $(VENV)/bin/molecule test -s $* || status=$$?; \
+	@start=$$SECONDS; mkdir -p $(REPORTS); rm -f $(REPORTS)/molecule-$*.failed; \
+	  $(VENV)/bin/molecule test -s $* 2>&1 | tee $(REPORTS)/molecule-$*.log; status=$${PIPESTATUS[0]}; \
+	  [ $$status = 0 ] || touch $(REPORTS)/molecule-$*.failed; \
 	  echo "molecule: scenario $* $$( [ $$status = 0 ] && echo passed || echo FAILED ) in $$((SECONDS - start)) s"; \
 	  exit $$status
 
