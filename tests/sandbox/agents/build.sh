@@ -42,9 +42,16 @@ ensure_key() {
         gpg --batch --quiet --passphrase '' --quick-gen-key "$KEY_UID" rsa3072 sign 2y
     fi
     mkdir -p "$OUT"
-    gpg --batch --yes --armor --export "$KEY_UID" >"$OUT/test-signing-key.gpg"
+    # Readers take no lock (inventories read the fingerprint, roles the key), so never rewrite the files
+    # in place: a reader that saw them half-written pinned the production key instead (molecule default
+    # failed its signature check in make test). New content goes in by rename, unchanged content not at all.
+    gpg --batch --yes --armor --export "$KEY_UID" >"$OUT/.test-signing-key.gpg.new"
     gpg --batch --with-colons --fingerprint "$KEY_UID" | awk -F: '$1 == "fpr" {print $10; exit}' \
-        >"$OUT/test-signing-key.fingerprint"
+        >"$OUT/.test-signing-key.fingerprint.new"
+    local name
+    for name in test-signing-key.gpg test-signing-key.fingerprint; do
+        if cmp -s "$OUT/.$name.new" "$OUT/$name"; then rm -f "$OUT/.$name.new"; else mv -f "$OUT/.$name.new" "$OUT/$name"; fi
+    done
 }
 
 recipe_hash() { (cd "$HERE" && find . -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16; }
