@@ -188,6 +188,8 @@ def test_a_controller_without_root_drains_and_registers(fleet, pb_emulator, nonr
     mi = host_mi(b)
     data = yaml.safe_load(Path(inventory).read_text())
     data["all"]["vars"] = {"ansible_become": True}
+    # The harness writes reports beside the inventory, in this (root's) test directory: the user's go to its own.
+    data["all"]["children"]["ecs_anywhere"]["vars"]["ecs_anywhere_report_dir"] = str(nonroot_controller.home / "reports")
     own_inventory = nonroot_controller.inventory(data)
     env = nonroot_controller.env({
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",

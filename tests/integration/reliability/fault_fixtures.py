@@ -36,14 +36,14 @@ class RestartableEmulator(Emulator):
         self.proc = None
         self.start()
 
-    def start(self):
+    def start(self, drain_delay=2):
         self.starts += 1
         # AWS managed IAM policies loaded, as real AWS has them (register attaches two of them).
         with mock.patch.dict(os.environ, {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}):
             self.proc = Background("emulator-%d" % self.starts,
                                    [sys.executable, "-m", "tests.sandbox.emulator", "--host", "127.0.0.1",
                                     "--port", str(self.port), "--listen", "%s:%d" % (self.gateway, self.port),
-                                    "--drain-delay", "2", "--state-file", str(self.state_file)],
+                                    "--drain-delay", str(drain_delay), "--state-file", str(self.state_file)],
                                    self.log_dir, "http://127.0.0.1:%d/_emulator/health" % self.port)
 
     def stop(self):

@@ -205,9 +205,9 @@ def test_emulator_restart_during_drain(fault_fleet, fault_emulator):
             fault_emulator.stop()
             events.append("stopped")
         elif events == ["stopped"] and line.startswith("TASK [Read the drain's result]"):
-            fault_emulator.start()
-            # Runtime config starts again from the CLI value: keep the tasks on B.
-            fault_emulator._call("POST", "/_emulator/config", {"drain_delay": 600})
+            # Started with the long drain delay: set afterwards, the default 2 s could stop B's tasks first
+            # (in the loaded state the drain began long ago).
+            fault_emulator.start(drain_delay=600)
             events.append("started after the wait")
             return True
         return False
