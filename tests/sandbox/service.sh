@@ -19,11 +19,18 @@ case "$ACTION" in
     start)
         url="${3:?health url}"; shift 3
         if alive; then echo "$NAME: already running (pid $(cat "$PIDFILE"))"; exit 0; fi
+        # Something else answers there (another checkout's sandbox, serving other packages under another
+        # key): ours would fail to bind while the health check passed on theirs.
+        if curl -sf "$url" >/dev/null; then
+            echo "$NAME: $url already answers, but not from this checkout's $NAME ($PIDFILE)." \
+                 "Stop the other one (make sandbox-down in its checkout) or choose another port." >&2
+            exit 1
+        fi
         mkdir -p "$STATE"
         (cd "$ROOT" && exec setsid "$@" >>"$LOG" 2>&1 </dev/null) &
         echo $! >"$PIDFILE"
         for _ in $(seq 1 100); do
-            curl -sf "$url" >/dev/null && { echo "$NAME: running (pid $(cat "$PIDFILE"), log $LOG)"; exit 0; }
+            curl -sf "$url" >/dev/null && alive && { echo "$NAME: running (pid $(cat "$PIDFILE"), log $LOG)"; exit 0; }
             alive || break
             sleep 0.2
         done
