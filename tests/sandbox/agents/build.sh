@@ -42,9 +42,9 @@ ensure_key() {
         gpg --batch --quiet --passphrase '' --quick-gen-key "$KEY_UID" rsa3072 sign 2y
     fi
     mkdir -p "$OUT"
-    # Readers take no lock (inventories read the fingerprint, roles the key), so never rewrite the files
-    # in place: a reader that saw them half-written pinned the production key instead (molecule default
-    # failed its signature check in make test). New content goes in by rename, unchanged content not at all.
+    # Readers take no lock (inventories read the fingerprint, roles the key): a file rewritten in place can be
+    # read empty, and an empty fingerprint makes the roles pin AWS's key. New content goes in by rename,
+    # unchanged content not at all.
     gpg --batch --yes --armor --export "$KEY_UID" >"$OUT/.test-signing-key.gpg.new"
     gpg --batch --with-colons --fingerprint "$KEY_UID" | awk -F: '$1 == "fpr" {print $10; exit}' \
         >"$OUT/.test-signing-key.fingerprint.new"
