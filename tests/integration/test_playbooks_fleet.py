@@ -67,6 +67,10 @@ def test_register_enrolls_the_fleet(pb_fleet, pb_emulator, sandbox_versions):
         (h.name, next(arn for arn, ci in ((c["containerInstanceArn"], c) for c in by_mi.values())
                       if ci["ec2InstanceId"] == json.loads(h.exec("cat /var/lib/amazon/ssm/registration").stdout)["ManagedInstanceID"]),
          "ACTIVE", "enrolled") for h in hosts}
+    # The hosts already ran docker.io (HOST_DISTRO): apt neither installed anything nor refreshed its
+    # lists (the image has none).
+    for h in hosts:
+        assert h.exec("ls /var/lib/apt/lists | grep -c _Packages", check=False).stdout.strip() == "0"
     # The IAM role the activation used exists with its trust policy and the two managed policies.
     iam = pb_emulator.client("iam")
     policies = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="ecsAnywhereRole")["AttachedPolicies"]}

@@ -8,6 +8,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 IMAGES="${SANDBOX_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hybridfleet-sandbox}"  # as build-image.sh
 SUITE="${1:?usage: build-vm-image.sh SUITE}"
+# The VM proves the kernel-facing install on a bare server; container flavours (SUITE+docker) have no VM twin.
+case "$SUITE" in *+*) echo "build-vm-image: no VM image for the flavour in $SUITE; VMs start bare" >&2; exit 2 ;; esac
 DISK_SIZE="${VM_DISK_SIZE:-8G}"
 
 log() { echo "build-vm-image[$SUITE]: $*" >&2; }
