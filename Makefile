@@ -23,7 +23,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(abspath $(COLLECTIONS))
 export ANSIBLE_FORCE_COLOR := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv collection-link unit emulator-tests integration lint sanity build test \
+.PHONY: help venv collection-link unit emulator-tests integration integration-order lint sanity build test \
         demo emulator emulator-stop changelog-lint clean fresh-start-test
 
 help:  ## list the targets
@@ -49,10 +49,15 @@ emulator-tests: venv  ## the emulated control plane's own test suite
 
 # The real-kernel VM host test (QEMU TCG, minutes) runs on its own: make test-vm.
 # One file per worker (--dist loadfile): a file's tests share one enrolled fleet. The host tests
-# mostly wait on agents and polls, so three workers on two cores about halve the wall time.
+# mostly wait on agents and polls, so three workers on two cores about halve the wall time. Files are
+# handed out heaviest first (tests/integration/file_seconds.json, tools/integration_order.py), not
+# re-sorted by test count. `make integration-order` rewrites the weights from the last run's report.
 INTEGRATION_JOBS ?= 3
 integration: venv collection-link  ## modules, playbooks, roles, reliability and the sandbox fleet against the emulator
-	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile --durations=15 $(JUNIT) $(PYTEST_ARGS)
+	$(PYTEST) tests/integration -q -m "not vm" -n $(INTEGRATION_JOBS) --dist loadfile --no-loadscope-reorder --durations=15 $(JUNIT) $(PYTEST_ARGS)
+
+integration-order: venv  ## reweigh the integration files from the last run's JUnit report
+	$(PYTHON) tools/integration_order.py $(REPORTS)/integration.xml > tests/integration/file_seconds.json
 
 lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
 	$(VENV)/bin/ansible-lint

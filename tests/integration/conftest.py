@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tools.integration_order import heaviest_first
+
 REPO = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 ANSIBLE_DOC = str(Path(sys.executable).parent / "ansible-doc")
@@ -113,6 +115,17 @@ def ansible_doc(emulator):
         docs = json.loads(proc.stdout)
         return {n: docs[FQCN + n] for n in names}
     return render
+
+
+FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+
+
+def pytest_collection_modifyitems(items):
+    """Files heaviest first (tools/integration_order.py); tests keep their order within a file."""
+    seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
+    files = list(dict.fromkeys(item.nodeid.split("::")[0] for item in items))
+    rank = {path: index for index, path in enumerate(heaviest_first(files, seconds))}
+    items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])
 
 
 os.environ.setdefault("ANSIBLE_NOCOLOR", "1")
