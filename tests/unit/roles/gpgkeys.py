@@ -16,6 +16,7 @@ class Key:
     def __init__(self, base, name, usage="sign", expire="never", faked=None, sign_subkey=None):
         self.home = Path(base) / ("home-" + name)
         self.home.mkdir(mode=0o700)
+        self.homes = [self.home]  # every keyring of this key: stop() ends each one's agent
         fake = ["--faked-system-time", faked] if faked else []
         gpg(self.home, *fake, "--passphrase", "", "--quick-gen-key", "%s <%s@example.invalid>" % (name, name.lower()),
             "ed25519", usage, expire)
@@ -47,13 +48,15 @@ class Key:
         cert = (self.home / "openpgp-revocs.d" / (self.fpr + ".rev")).read_text()
         public_home = self.home.with_name(self.home.name + "-revoked")
         public_home.mkdir(mode=0o700)
+        self.homes.append(public_home)
         (public_home / "revocation.asc").write_text(cert.replace(":-----BEGIN", "-----BEGIN"))
         gpg(public_home, "--import", str(self.public))
         gpg(public_home, "--import", str(public_home / "revocation.asc"))
         self.public.write_bytes(gpg(public_home, "--export").stdout)
 
     def stop(self):
-        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "gpg-agent"], check=False)
+        for home in self.homes:
+            subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False)
 
 
 def keyfile(path, *keys):
