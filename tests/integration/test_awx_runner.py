@@ -84,7 +84,11 @@ def run_slices(job_layout, hosts, playbook, extravars, tmp_path):
     return [(runner, runner.stdout.read(), mine) for _thread, runner, mine in started]
 
 
-def assert_each_slice_reported_its_own_hosts(results, hosts):
+def run_job(playbook, job_layout, hosts, tmp_path, **answers):
+    """The job template of `playbook` in SLICES concurrent slices; each must succeed and report its own hosts only.
+    The slices' runners are kept in RUNS for the artifacts audit."""
+    results = run_slices(job_layout, hosts, playbook + ".yml", survey_answers(playbook, **answers), tmp_path)
+    RUNS[playbook] = results
     for runner, out, mine in results:
         assert (runner.status, runner.rc) == ("successful", 0), out[-5000:]
         for host in hosts:
@@ -93,10 +97,7 @@ def assert_each_slice_reported_its_own_hosts(results, hosts):
 
 def test_register_in_three_concurrent_slices(pb_fleet, pb_emulator, job_layout, sandbox_versions, tmp_path):
     hosts, _ = pb_fleet
-    results = run_slices(job_layout, hosts, "register.yml",
-                         survey_answers("register", ecs_anywhere_agent_version=sandbox_versions["ecs_old"]), tmp_path)
-    RUNS["register"] = results
-    assert_each_slice_reported_its_own_hosts(results, hosts)
+    run_job("register", job_layout, hosts, tmp_path, ecs_anywhere_agent_version=sandbox_versions["ecs_old"])
     # Every slice made its own activation, for its own host, tagged with its own run id, and deleted it.
     activations = activations_report(pb_emulator)
     assert sorted((a["RegistrationLimit"], a["RegistrationsCount"], a["Deleted"]) for a in activations) == [(1, 1, True)] * SLICES
@@ -115,21 +116,14 @@ def test_register_in_three_concurrent_slices(pb_fleet, pb_emulator, job_layout, 
 
 def test_agent_update_in_three_concurrent_slices(pb_fleet, pb_emulator, job_layout, sandbox_versions, tmp_path):
     hosts, _ = pb_fleet
-    results = run_slices(job_layout, hosts, "agent_update.yml",
-                         survey_answers("agent_update", ecs_anywhere_agent_version=sandbox_versions["ecs_new"]), tmp_path)
-    RUNS["agent_update"] = results
-    assert_each_slice_reported_its_own_hosts(results, hosts)
+    run_job("agent_update", job_layout, hosts, tmp_path, ecs_anywhere_agent_version=sandbox_versions["ecs_new"])
     new = sandbox_versions["ecs_new"].rsplit("-", 1)[0]
     assert [(ci["agentConnected"], ci["versionInfo"]["agentVersion"]) for ci in container_instances(pb_emulator)] == [(True, new)] * 3
 
 
 def test_drain_and_deregister_in_three_concurrent_slices(pb_fleet, pb_emulator, job_layout, tmp_path):
     hosts, _ = pb_fleet
-    results = run_slices(job_layout, hosts, "drain_and_deregister.yml",
-                         survey_answers("drain_and_deregister", ecs_anywhere_hosts="ecs_anywhere", ecs_anywhere_poll_interval=2),
-                         tmp_path)
-    RUNS["drain_and_deregister"] = results
-    assert_each_slice_reported_its_own_hosts(results, hosts)
+    run_job("drain_and_deregister", job_layout, hosts, tmp_path, ecs_anywhere_hosts="ecs_anywhere", ecs_anywhere_poll_interval=2)
     assert container_instances(pb_emulator) == [] and managed_instances(pb_emulator) == []
     for host in hosts:
         assert host.exec("test -e /var/lib/amazon/ssm/registration", check=False).returncode != 0

@@ -98,19 +98,27 @@ def role(emulator):
 
 # --- drain_and_deregister: which instance an unreachable host is ------------------------------------------------
 
+def drain_refused(emulator, tmp_path, host, address, cluster):
+    """drain_and_deregister of one unreachable host that must fail, say nothing was changed, and change nothing
+    in the control plane; returns the host's summary row."""
+    before = control_plane(emulator)
+    inventory = unreachable_inventory(tmp_path / "hosts.yml", {host: address})
+    rc, out = playbook("drain_and_deregister", inventory, emulator, "--limit", host, extra={"ecs_anywhere_cluster": cluster})
+    assert rc != 0, out[-3000:]
+    row = summary_row(out, host)
+    assert "nothing was changed" in row, row or out[-3000:]
+    assert control_plane(emulator) == before
+    return row
+
+
 def test_unreachable_host_of_another_cluster_is_refused_and_left_alone(emulator, role, tmp_path):
     """Issue 12 point 1: seed-c1-0005 is enrolled in c1; a drain naming c3 must not touch it (today: rc 0,
     SSM deregistered, its c1 container instance left ACTIVE)."""
     seeded = emulator.seed("c1", 5)
     emulator.seed("c3", 1)
-    before = control_plane(emulator)
-    inventory = unreachable_inventory(tmp_path / "hosts.yml", {"seed-c1-0005": "127.0.0.1"})
-    rc, out = playbook("drain_and_deregister", inventory, emulator, "--limit", "seed-c1-0005", extra={"ecs_anywhere_cluster": "c3"})
-    assert rc != 0, out[-3000:]
-    row = summary_row(out, "seed-c1-0005")
-    assert re.search(r"\bcluster c1\b", row) and re.search(r"\bc3\b", row) and "nothing was changed" in row, row or out[-3000:]
+    row = drain_refused(emulator, tmp_path, "seed-c1-0005", "127.0.0.1", "c3")
+    assert re.search(r"\bcluster c1\b", row) and re.search(r"\bc3\b", row), row
     assert seeded["managed_instance_ids"][4] in row, row
-    assert control_plane(emulator) == before
 
 
 def test_unreachable_host_matches_only_the_named_clusters_instance(emulator, role, tmp_path):
@@ -147,25 +155,15 @@ def test_unreachable_host_with_two_candidates_fails_naming_both(emulator, role, 
     first, second = seeded["managed_instance_ids"][:2]
     rename(emulator, first, "edge-2", "192.0.2.20")
     rename(emulator, second, "edge-2", "192.0.2.21")
-    before = control_plane(emulator)
-    inventory = unreachable_inventory(tmp_path / "hosts.yml", {"edge-2": "127.0.0.1"})
-    rc, out = playbook("drain_and_deregister", inventory, emulator, "--limit", "edge-2", extra={"ecs_anywhere_cluster": "c1"})
-    assert rc != 0, out[-3000:]
-    row = summary_row(out, "edge-2")
-    assert first in row and second in row and "nothing was changed" in row, row or out[-3000:]
-    assert control_plane(emulator) == before
+    row = drain_refused(emulator, tmp_path, "edge-2", "127.0.0.1", "c1")
+    assert first in row and second in row, row
 
 
 def test_unreachable_host_without_a_candidate_is_not_found(emulator, role, tmp_path):
     stray = ssm_only_instance(emulator, "edge-3", "192.0.2.30")
     emulator.seed("c1", 1)
-    before = control_plane(emulator)
-    inventory = unreachable_inventory(tmp_path / "hosts.yml", {"edge-3": "127.0.0.1"})
-    rc, out = playbook("drain_and_deregister", inventory, emulator, "--limit", "edge-3", extra={"ecs_anywhere_cluster": "c1"})
-    assert rc != 0, out[-3000:]
-    row = summary_row(out, "edge-3")
-    assert "not found" in row and "nothing was changed" in row and stray in row, row or out[-3000:]
-    assert control_plane(emulator) == before
+    row = drain_refused(emulator, tmp_path, "edge-3", "127.0.0.1", "c1")
+    assert "not found" in row and stray in row, row
 
 
 # --- register with nothing to enroll ----------------------------------------------------------------------------
