@@ -64,8 +64,10 @@ options:
   include_ssm_tags:
     description:
       - Read each managed instance's SSM tags into C(ssm_tags).
-      - This costs one C(ListTagsForResource) call per host (SSM has no batched call for managed instance tags), so it is
-        off by default; O(tag_filters) works without it. Use the inventory cache when turning it on for large fleets.
+      - Without O(ping_status) and O(tag_filters), the region's tagged managed instances come from the Resource Groups
+        Tagging API, 100 per C(tag:GetResources) call; with them, one C(ssm:ListTagsForResource) per host found (cheaper
+        for the few hosts a filter finds), as also where C(tag:GetResources) is denied (with a warning).
+        O(tag_filters) works without this option.
     type: bool
     default: false
   hostnames:
@@ -166,9 +168,8 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ecs impo
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import REGION_PATTERN
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetAWSError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import error_code
-from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import tags_to_dict
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._lookup import managed_instance_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ssm import describe_instance_information
-from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ssm import list_instance_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import default_groups
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import enrolled_group_problem
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.plugin_utils.fleet_groups import is_enrolled
@@ -259,7 +260,11 @@ class InventoryModule(AWSInventoryBase):
             cluster_instances[cluster] = self._aws(region, f"cluster {cluster!r}", list_and_describe, ecs, cluster)
         tags = None
         if self.get_option("include_ssm_tags"):
-            tags = {e["InstanceId"]: tags_to_dict(self._aws(region, "SSM", list_instance_tags, ssm, e["InstanceId"])) for e in managed}
+            tagging = self._client("resourcegroupstaggingapi", region)
+            # Without ping status or tag filters the listing was every managed instance of the region.
+            whole_region = not ping_status and not self.get_option("tag_filters")
+            tags = self._aws(region, "SSM tags", managed_instance_tags, ssm, [e["InstanceId"] for e in managed], tagging,
+                             whole_region, lambda message: self.warn(f"{self.NAME}: {message}"))
         return join_fleet(region, managed, cluster_instances, tags)
 
     def _aws(self, region, what, call, *args):

@@ -34,6 +34,7 @@ SSM_ACTIVATION_PAGE = 50           # DescribeActivations MaxResults: 1-50 (model
 # DescribeActivations FilterValues documents no bound; held to SSM's 100 values per filter above
 # rather than sending an unbounded list.
 SSM_ACTIVATION_FILTER_VALUES = 100
+TAGGING_PAGE = 100                 # Resource Groups Tagging API GetResources ResourcesPerPage: 1-100 (model)
 SSM_TAGS_PER_RESOURCE = 50         # AddTagsToResource: "Most resources can have a maximum of 50 tags"
 SSM_TAG_KEY_LENGTH = 128           # Tag Key: 1-128 (model)
 SSM_TAG_VALUE_LENGTH = 256         # Tag Value: 0-256 (model)

@@ -7,6 +7,7 @@ Each makes the fewest API calls the service allows and returns the stable snake_
 
 from . import _ecs
 from . import _ssm
+from . import _tagging
 from ._errors import FleetAWSError
 from ._errors import error_code
 from ._filters import activation_filters
@@ -30,21 +31,42 @@ def find_activations(client, activation_ids=None, default_instance_name=None, ia
 
 
 def find_managed_instances(client, instance_ids=None, ping_status=None, tags=None, computer_name=None, ip_address=None,
-                           include_tags=True, activation_ids=None):
-    """Shaped managed instances; pages of 50 (100 ids per filter), plus one ListTagsForResource per match when include_tags."""
+                           include_tags=True, activation_ids=None, tags_client=None, warn=None):
+    """Shaped managed instances; pages of 50 (100 ids per filter), plus their tags when include_tags (or `tags`)
+    asks (see managed_instance_tags for that cost). `tags_client`: a Resource Groups Tagging API client."""
     tags = normalize_tags(tags)
-    raw = _ssm.describe_instance_information(client, instance_filters(instance_ids, ping_status, tags, activation_ids))
+    filters = instance_filters(instance_ids, ping_status, tags, activation_ids)
+    raw = _ssm.describe_instance_information(client, filters)
     matched = [r for r in raw if instance_matches(r, instance_ids, ping_status, computer_name, ip_address, activation_ids)]
+    tags_by_id = {}
+    if include_tags or tags:
+        tags_by_id = managed_instance_tags(client, [r["InstanceId"] for r in matched], tags_client,
+                                           whole_region=not filters, warn=warn)
     shaped = []
     for entry in matched:
-        instance_tags = None
-        if include_tags or tags:
-            instance_tags = tags_to_dict(_ssm.list_instance_tags(client, entry["InstanceId"]))
+        instance_tags = tags_by_id.get(entry["InstanceId"])
         # Tags are checked here: the API filter may have been left out (AWS refuses it beside other filters).
         if tags and not tags_match(instance_tags, tags):
             continue
         shaped.append(shape_managed_instance(entry, instance_tags if include_tags else None))
     return shaped
+
+
+def managed_instance_tags(client, instance_ids, tags_client=None, whole_region=False, warn=None):
+    """{id: {key: value}} for these managed instances.
+
+    When they are the whole region's listing, GetResources pages through the region's tagged managed instances:
+    ceil(tagged / 100) calls, never more than half the listing took. Otherwise (a few instances picked by id,
+    status or tag, in a region that may hold thousands) one ListTagsForResource per instance is the cheaper way.
+    """
+    if tags_client is not None and whole_region and instance_ids:
+        region_tags = _tagging.managed_instance_tags(tags_client)
+        if region_tags is not None:
+            return {instance_id: region_tags.get(instance_id, {}) for instance_id in instance_ids}
+        if warn:
+            warn("tag:GetResources is denied, so the tags of %d managed instances were read one ListTagsForResource "
+                 "call each; allow tag:GetResources (docs/iam-policy.json) to read them 100 per call" % len(instance_ids))
+    return {instance_id: tags_to_dict(_ssm.list_instance_tags(client, instance_id)) for instance_id in instance_ids}
 
 
 def describe_container_instances_raw(client, cluster, container_instances=None, managed_instance_ids=None, query=None,

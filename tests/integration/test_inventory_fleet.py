@@ -137,6 +137,20 @@ def test_ping_status_and_tag_filters_are_applied(emulator, tmp_path):
     assert inventory["_meta"]["hostvars"] == {}
 
 
+def test_ssm_tags_of_the_whole_region_come_100_per_call(emulator, tmp_path):
+    fleet = emulator.seed("alpha", 150)
+    emulator.client("ssm").add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=fleet["managed_instance_ids"][9],
+                                                Tags=[{"Key": "site", "Value": "lyon"}])
+    path = write_inventory(tmp_path, clusters=["alpha"], include_ssm_tags=True, hostnames=["instance_id"])
+    emulator.reset_stats()
+
+    hostvars = inventory_list(emulator, path)["_meta"]["hostvars"]
+
+    assert hostvars[fleet["managed_instance_ids"][9]]["ssm_tags"] == {"seeded-cluster": "alpha", "site": "lyon"}
+    assert all(hv["ssm_tags"]["seeded-cluster"] == "alpha" for hv in hostvars.values()) and len(hostvars) == 150
+    assert emulator.calls("tagging:GetResources") == 2 and emulator.calls("ssm:ListTagsForResource") == 0
+
+
 @pytest.mark.parametrize("options, expected", [
     ({"cluster": ["alpha"]}, "unknown option(s) 'cluster' (did you mean 'clusters'?)"),
     ({"clusters": ["alpha"], "hostname": ["ip_address"]}, "'hostname' (did you mean 'hostnames'?)"),

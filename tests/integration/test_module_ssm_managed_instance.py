@@ -1,4 +1,5 @@
 """ssm_managed_instance / ssm_managed_instance_info against the emulator's seeded fleet."""
+import json
 
 
 def test_info_filters(play, emulator):
@@ -36,6 +37,39 @@ def test_info_reads_pages_of_50(play, emulator):
     assert len(result["instances"]) == 120
     assert emulator.calls("ssm:DescribeInstanceInformation") == 3
     assert emulator.calls("ssm:ListTagsForResource") == 0
+
+
+def test_info_of_the_whole_region_reads_tags_100_per_call(play, emulator):
+    """Default options over 230 instances (one untagged): ceil(230/50) listings + ceil(229/100) GetResources, no
+    ListTagsForResource; picked by id, the few found are read one by one."""
+    ids = emulator.seed("c1", 230)["managed_instance_ids"]
+    emulator.client("ssm").remove_tags_from_resource(ResourceType="ManagedInstance", ResourceId=ids[7], TagKeys=["seeded-cluster"])
+    emulator.reset_stats()
+    (result,) = play({"ssm_managed_instance_info": {}})
+    tags = {i["instance_id"]: i["tags"] for i in result["instances"]}
+    assert len(tags) == 230 and tags[ids[7]] == {} and tags[ids[0]] == {"seeded-cluster": "c1"}
+    assert emulator.stats()["calls"] == {"ssm:DescribeInstanceInformation": 5, "tagging:GetResources": 3}
+    emulator.reset_stats()
+    (picked,) = play({"ssm_managed_instance_info": {"instance_ids": ids[:2]}})
+    assert [i["tags"] for i in picked["instances"]] == [{"seeded-cluster": "c1"}] * 2
+    assert emulator.stats()["calls"] == {"ssm:DescribeInstanceInformation": 1, "ssm:ListTagsForResource": 2}
+
+
+def test_info_where_tag_get_resources_is_denied_warns_and_reads_tags_per_instance(play, emulator):
+    emulator.seed("c1", 3)
+    iam = emulator.client("iam")
+    iam.create_user(UserName="old-policy")
+    iam.put_user_policy(UserName="old-policy", PolicyName="inline", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
+                                                "Action": ["ssm:DescribeInstanceInformation", "ssm:ListTagsForResource"]}]}))
+    key = iam.create_access_key(UserName="old-policy")["AccessKey"]
+    emulator._call("POST", "/_emulator/config", {"enforce_iam": True})  # pylint: disable=protected-access
+    emulator.reset_stats()
+    (result,) = play({"ssm_managed_instance_info": {}},
+                     env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+    assert [i["tags"] for i in result["instances"]] == [{"seeded-cluster": "c1"}] * 3
+    assert any("tag:GetResources is denied" in w for w in result["warnings"]), result.get("warnings")
+    assert emulator.stats()["calls"]["ssm:ListTagsForResource"] == 3
 
 
 def test_tags_check_real_repeat_and_purge(play, emulator):

@@ -393,3 +393,11 @@ _RESOURCES = {
     ("ssm", "DeleteParameter"): _ssm_parameters,
 }
 _GENERIC = {"iam": _iam, "sts": _sts}
+
+
+def _tag_api(emu, region, params):  # pylint: disable=unused-argument
+    """The tagging API signs as `tagging`, but its actions are `tag:...`; GetResources has no resource types."""
+    return [Need("*", action="tag:GetResources")]
+
+
+_RESOURCES[("tagging", "GetResources")] = _tag_api

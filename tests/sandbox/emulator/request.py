@@ -10,6 +10,7 @@ TARGET_PREFIXES = {
     "AmazonSSM": "ssm",
     "AmazonEC2ContainerServiceV20141113": "ecs",
     "EC2WindowsMessageDeliveryService": "ec2messages",  # the SSM agent's Run Command channel (ec2messages.py)
+    "ResourceGroupsTaggingAPI_20170126": "tagging",  # signs as `tagging` (tagging.py)
 }
 _SCOPE = re.compile(r"Credential=([^/,\s]*)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _HOST_REGION = re.compile(r"^[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")

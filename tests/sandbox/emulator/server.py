@@ -21,6 +21,7 @@ from .request import AwsRequest
 from .ssm import SsmService
 from .ssm_commands import RunCommand
 from .stats import Stats
+from .tagging import TaggingService
 
 log = logging.getLogger("emulator")
 
@@ -48,7 +49,9 @@ class Emulator:
         self.commands = RunCommand(self)
         self.ec2messages = Ec2Messages(self, self.commands)
         # Per service, the layers asked in turn; the first that answers (not None) wins, else moto serves the call.
-        self.services = {"ssm": (self.commands, self.ssm), "ecs": (self.ecs,), "ec2messages": (self.ec2messages,)}
+        self.tagging = TaggingService(self)
+        self.services = {"ssm": (self.commands, self.ssm), "ecs": (self.ecs,), "ec2messages": (self.ec2messages,),
+                         "tagging": (self.tagging,)}
 
     def reset(self):
         with self.lock:
