@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Find-and-shape helpers shared by modules, roles' modules and the inventory plugin.
+"""Find-and-shape helpers shared by the modules (and, for tags, the inventory plugin).
 
 Each makes the fewest API calls the service allows and returns the stable snake_case shapes.
 """

@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the collection accepts as a region, a proxy URL, a no_proxy list, a one-line value or a good signature.
 
-One definition, used by the test plugins (roles and playbooks: `x is hybridfleet.ecs_anywhere.aws_region`)
-and by the modules (through module_utils), so the three can never disagree again about which region
-names or proxy URLs are valid.
+One definition for the roles and playbooks (test plugins: `x is hybridfleet.ecs_anywhere.aws_region`); the region
+pattern itself is module_utils' REGION_PATTERN, which the modules use, so they cannot disagree about which region
+names are valid.
 """
 
 import re
