@@ -49,7 +49,7 @@ def _modules(play, seeded):
 def _inventory(emulator, tmp_path):
     source = tmp_path / "throttled.fleet.yml"
     source.write_text(yaml.safe_dump({"plugin": "hybridfleet.ecs_anywhere.fleet", "regions": ["us-east-1"], "clusters": [CLUSTER],
-                                      "endpoint_url": emulator.url}))
+                                      "endpoint_url": emulator.url, "include_ssm_tags": True}))
     env = emulator.env()
     env.update(ANSIBLE_INVENTORY_UNPARSED_FAILED="1", AWS_EC2_METADATA_DISABLED="true")
     proc = subprocess.run([ANSIBLE_INVENTORY, "-i", str(source), "--list"], env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -80,6 +80,7 @@ def _summary(results, inventory, seeded):
         "activated": (activated["changed"], [c["status"] for c in activated["container_instances"]]),
         "deleted": [a["id"] == created["activation"]["id"] for a in deleted["deleted_activations"]],
         "inventory_hosts": sorted(mi_index[_plain(h["ssm_instance_id"])] for h in hostvars.values()),
+        "inventory_tag_keys": sorted(key for h in hostvars.values() for key in h["ssm_tags"]),
     }
 
 
@@ -106,6 +107,7 @@ def test_modules_and_inventory_survive_30pct_throttling_and_200ms_latency(play, 
     assert faulted["container_instances"] == [0, 1, 2]
     assert faulted["drained"] == (True, [("DRAINING", "edge-7")]) and faulted["activated"] == (True, ["ACTIVE"])
     assert faulted["inventory_hosts"] == [0, 1, 2]
+    assert faulted["inventory_tag_keys"] == ["seeded-cluster"] * 3 + ["site"]  # tag:GetResources, retried too
     # Nothing was left behind by a retried write: the one activation is deleted, no duplicate created.
     report = [a for a in emulator.activations()["activations"] if a["ActivationId"] != seeded["activation_id"]]
     assert [(a["DefaultInstanceName"], a["Deleted"]) for a in report] == [("throttled", True)]
