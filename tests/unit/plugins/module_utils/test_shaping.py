@@ -1,5 +1,9 @@
 import datetime
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import _dates_to_text
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import _snake_text
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import attributes_to_dict
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import container_instance_id
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import container_instance_state
@@ -79,3 +83,20 @@ def test_small_helpers():
     assert dict_to_tags({"a": "x"}, key="key", value="value") == [{"key": "a", "value": "x"}]
     assert container_instance_id("abc") == "abc"
     assert attributes_to_dict(None) == {}
+
+
+def test_one_pass_key_conversion_equals_ansibles_camel_to_snake_then_dates_to_text():
+    """_snake_text (each key converted once per process) gives exactly what camel_dict_to_snake_dict and
+    _dates_to_text give, kept subtrees and nesting included."""
+    when = datetime.datetime(2026, 12, 2, 11, 0, tzinfo=datetime.timezone.utc)
+    raw = {
+        "containerInstanceArn": "arn:x", "ec2InstanceId": "mi-1", "registeredAt": when, "agentConnected": True,
+        "versionInfo": {"agentVersion": "1.105.1", "dockerVersion": "DockerVersion: 25"},
+        "remainingResources": [{"name": "PORTS", "stringSetValue": ["22", "80"], "integerValue": 0}],
+        "attachments": [[{"attachmentId": "a", "updatedAt": when}]],
+        "healthStatus": {"overallStatus": "OK", "details": [{"type": "CONTAINER_RUNTIME", "lastUpdated": when}]},
+        "tags": [{"key": "Site", "value": "Plant-7"}], "attributes": [{"name": "ecs.os-type", "value": "linux"}],
+        "HTTPEndpoint": "x", "settings": [{"name": "containerInsights", "value": "enabled"}],
+    }
+    for keep in (("tags", "attributes"), ("tags", "settings")):
+        assert _snake_text(raw, keep) == _dates_to_text(camel_dict_to_snake_dict(raw, ignore_list=list(keep)))
