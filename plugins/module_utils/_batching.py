@@ -76,6 +76,7 @@ DOCUMENTED_ONLY = {
     "ECS_ATTRIBUTE_NAME_LENGTH": Limit(ECS_ATTRIBUTE_NAME_LENGTH, "ecs", "PutAttributes", "attributes[].name", "between 1 and 128 characters"),
     "ECS_ATTRIBUTE_VALUE_LENGTH": Limit(ECS_ATTRIBUTE_VALUE_LENGTH, "ecs", "PutAttributes", "attributes[].value", "between 1 and 128 characters"),
     "ECS_QUERY_LENGTH": Limit(ECS_QUERY_LENGTH, "ecs", "CreateService", "placementConstraints[].expression", "maximum length of 2000 characters"),
+    "TAGGING_PAGE": Limit(TAGGING_PAGE, "resourcegroupstaggingapi", "GetResources", "ResourcesPerPage", "maximum value of 100"),
 }
 
 

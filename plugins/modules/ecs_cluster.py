@@ -31,18 +31,6 @@ options:
       - The C(containerInsights) cluster setting. Unset leaves it alone.
     type: str
     choices: [enabled, disabled, enhanced]
-  tags:
-    description:
-      - Tags the cluster should carry. Unset leaves tags alone.
-      - At most 50 tags; keys 1-128 and values 0-256 characters; keys may not start with V(aws:).
-      - Booleans are stored as V(true) / V(false) and numbers as their digits; a V(null) value is refused.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description:
-      - Remove tags not listed in O(tags). Ignored when O(tags) is unset. Tags starting with V(aws:) are never removed.
-    type: bool
-    default: true
   wait:
     description:
       - Wait for a created cluster to become V(ACTIVE).
@@ -58,14 +46,8 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
+  - hybridfleet.ecs_anywhere.tags
+  - hybridfleet.ecs_anywhere.attributes.STATE
 """
 
 EXAMPLES = r"""

@@ -76,15 +76,10 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
+  - hybridfleet.ecs_anywhere.attributes.STATE
 attributes:
   check_mode:
-    support: full
     details: In check mode nothing is created or deleted and no code is returned.
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

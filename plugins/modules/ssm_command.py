@@ -163,15 +163,10 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
+  - hybridfleet.ecs_anywhere.attributes.NO_DIFF
 attributes:
   check_mode:
-    support: full
     details: Nothing is sent; the targets are resolved and RV(would_send) says what would be sent where.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 """
 
 EXAMPLES = r"""

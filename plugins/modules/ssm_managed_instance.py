@@ -28,18 +28,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tags:
-    description:
-      - Tags the instance should carry. Unset leaves tags alone.
-      - At most 50 tags; keys 1-128 and values 0-256 characters; keys may not start with V(aws:).
-      - Booleans are stored as V(true) / V(false) and numbers as their digits; a V(null) value is refused.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description:
-      - Remove tags not listed in O(tags). Ignored when O(tags) is unset. Tags starting with V(aws:) are never removed.
-    type: bool
-    default: true
   ecs_cluster:
     description:
       - With O(state=absent), the ECS cluster (name or ARN) to check for a container instance of this managed instance that
@@ -52,14 +40,8 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: all
+  - hybridfleet.ecs_anywhere.tags
+  - hybridfleet.ecs_anywhere.attributes.STATE
 """
 
 EXAMPLES = r"""

@@ -59,14 +59,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
-  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
+  - hybridfleet.ecs_anywhere.attributes.NO_DIFF
 """
 
 EXAMPLES = r"""

@@ -49,7 +49,7 @@ def test_documented_limit_is_in_the_api_reference_and_not_in_the_model(name):
 
 
 def test_every_limit_constant_is_listed_against_a_source():
-    constants = {n for n in dir(_batching) if n.isupper() and n.startswith(("ECS_", "SSM_"))}
+    constants = {n for n in dir(_batching) if n.isupper() and n.startswith(("ECS_", "SSM_", "TAGGING_"))}
     # Our own bound where AWS documents none (kept at the SSM-wide filter value maximum).
     own = {"SSM_ACTIVATION_FILTER_VALUES"}
     assert constants - own == set(LIMITS) | set(DOCUMENTED_ONLY)
