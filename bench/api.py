@@ -185,9 +185,11 @@ def bench_size(emulator, size):
         rounds = result["waited"]["rounds"]
         bound = {"ecs:UpdateContainerInstancesState": pages(len(targets), 10),  # the API takes 10 ids per call
                  "ecs:DescribeContainerInstances": rounds * pages(len(targets), 100)}
-        if by == "managed_instance_id":  # ECS knows instances by ARN: finding mi- ids needs the cluster's listing
-            bound = {"ecs:ListContainerInstances": pages(size, 100),
-                     "ecs:DescribeContainerInstances": bound["ecs:DescribeContainerInstances"] + pages(size, 100),
+        if by == "managed_instance_id":
+            # ECS knows instances by ARN: the mi- ids are found with the cluster query language, `ec2InstanceId in
+            # [...]`, 90 ids to a 2,000-character expression, then described, whatever the cluster's size.
+            bound = {"ecs:ListContainerInstances": pages(len(targets), 90),
+                     "ecs:DescribeContainerInstances": bound["ecs:DescribeContainerInstances"] + pages(len(targets), 100),
                      "ecs:UpdateContainerInstancesState": bound["ecs:UpdateContainerInstancesState"]}
         naive_targets, naive_busy = drain_targets(emulator, seed)
         naive = timed(counter, naive_drain, emulator, naive_targets)
