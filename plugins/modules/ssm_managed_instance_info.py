@@ -52,6 +52,8 @@ options:
         tagged managed instance come from the Resource Groups Tagging API, 100 per C(tag:GetResources) call. Otherwise
         each instance found costs one C(ssm:ListTagsForResource) call, which is cheaper for the few instances such a
         filter finds. Where C(tag:GetResources) is denied, the module warns and reads the tags one instance at a time.
+      - The Resource Groups Tagging API is eventually consistent, so a tag set moments before may not show yet in a whole-region
+        listing; look the instance up by O(instance_ids) to read its tags as SSM holds them now.
     type: bool
     default: true
 extends_documentation_fragment:
