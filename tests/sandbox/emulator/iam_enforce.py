@@ -29,6 +29,7 @@ from . import iam_policy
 from .ecs_model import arn as ecs_arn, cluster_arn
 from .errors import AwsError
 from .moto_bridge import ACCOUNT_ID
+from .ssm import managed_instance_arn
 
 PARTITION = "aws"
 _SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. Check your "
@@ -271,9 +272,8 @@ def _ecs_list_tasks(emu, region, params):
 
 # SSM ---------------------------------------------------------------------------------------------------------------
 def _managed_instance(emu, region, instance_id):
-    arn = "arn:aws:ssm:%s:%s:managed-instance/%s" % (region, ACCOUNT_ID, instance_id)
     instance = emu.ssm.region(region).instances.get(instance_id)
-    return Need(arn, _tag_context("ssm", instance.tags if instance else {}))
+    return Need(managed_instance_arn(region, instance_id), _tag_context("ssm", instance.tags if instance else {}))
 
 
 def managed_instance_need(emu, region, instance_id):

@@ -10,6 +10,7 @@ import uuid
 
 from . import limits
 from .errors import AwsError, validation
+from .moto_bridge import ACCOUNT_ID
 from .pagination import paginate
 
 DEFAULT_EXPIRY_SECONDS = 24 * 3600
@@ -85,6 +86,11 @@ class ManagedInstance:
 
 def _version_key(version):
     return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
+
+
+def managed_instance_arn(region, instance_id=""):
+    """The ARN IAM and the tagging API name a managed instance by; without an id, the prefix of the region's."""
+    return "arn:aws:ssm:%s:%s:managed-instance/%s" % (region, ACCOUNT_ID, instance_id)
 
 
 def new_instance_id():

@@ -6,15 +6,10 @@ As AWS does, only resources that carry tags are returned, the last page has Pagi
 TagFilters match a key with any of its values (no values: the key alone).
 """
 from .errors import AwsError
-from .moto_bridge import ACCOUNT_ID
 from .pagination import paginate
+from .ssm import managed_instance_arn
 
 MANAGED_INSTANCE_TYPE = "ssm:managed-instance"
-
-
-def managed_instance_arn(region, instance_id):
-    return "arn:aws:ssm:%s:%s:managed-instance/%s" % (region, ACCOUNT_ID, instance_id)
-
 
 def _invalid_token():
     return AwsError("InvalidParameterException", "The pagination token is not valid.")
@@ -30,7 +25,7 @@ class TaggingService:
         p = req.params()
         arns = p.get("ResourceARNList") or []
         types = p.get("ResourceTypeFilters") or []
-        prefix = "arn:aws:ssm:%s:%s:managed-instance/" % (req.region, ACCOUNT_ID)
+        prefix = managed_instance_arn(req.region)
         if arns:
             if not all(a.startswith(prefix) for a in arns):
                 return None
@@ -46,8 +41,9 @@ class TaggingService:
         if not isinstance(per_page, int) or not 1 <= per_page <= 100:
             raise AwsError("InvalidParameterException", "ResourcesPerPage must be between 1 and 100.")
         instances = self.emu.ssm.region(req.region).instances.values()
+        tag_filters = p.get("TagFilters") or []
         tagged = [i for i in instances if i.tags and (wanted is None or i.instance_id in wanted)
-                  and _matches(i.tags, p.get("TagFilters") or [])]
+                  and _matches(i.tags, tag_filters)]
         page, token = paginate(tagged, per_page, p.get("PaginationToken"), _invalid_token)
         return {"PaginationToken": token or "",
                 "ResourceTagMappingList": [{"ResourceARN": managed_instance_arn(req.region, i.instance_id),
