@@ -3,9 +3,18 @@
 
 
 class ModuleDocFragment:
-    # Every module here is in the collection's action group; ansible.builtin.action_common_attributes describes
-    # check_mode, diff_mode and platform. A module's own attribute entries (details) merge over these. Each
-    # fragment is one literal: ansible-test reads them without running Python.
+    # ansible.builtin.action_common_attributes describes check_mode, diff_mode and platform; these say what the
+    # modules here support. A module's own attribute entries (details) merge over them.
+
+    # Membership of the collection's action group, shared by every AWS module here.
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/hybridfleet.ecs_anywhere.aws) in C(module_defaults) to set the AWS options once.
+    support: full
+    membership:
+      - hybridfleet.ecs_anywhere.aws
+"""
 
     # Modules that change AWS resources: they predict in check mode and report before/after in diff mode.
     STATE = r"""
@@ -16,11 +25,6 @@ attributes:
     support: full
   platform:
     platforms: all
-  action_group:
-    description: Use C(group/hybridfleet.ecs_anywhere.aws) in C(module_defaults) to set the AWS options once.
-    support: full
-    membership:
-      - hybridfleet.ecs_anywhere.aws
 """
 
     # Modules that only read (the _info modules) or, like ssm_command, act without a state to compare.
@@ -32,9 +36,4 @@ attributes:
     support: none
   platform:
     platforms: all
-  action_group:
-    description: Use C(group/hybridfleet.ecs_anywhere.aws) in C(module_defaults) to set the AWS options once.
-    support: full
-    membership:
-      - hybridfleet.ecs_anywhere.aws
 """

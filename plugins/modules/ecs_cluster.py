@@ -47,6 +47,7 @@ extends_documentation_fragment:
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
   - hybridfleet.ecs_anywhere.tags
+  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
   - hybridfleet.ecs_anywhere.attributes.STATE
 """
 

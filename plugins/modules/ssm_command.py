@@ -163,6 +163,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - ansible.builtin.action_common_attributes
+  - hybridfleet.ecs_anywhere.attributes.ACTION_GROUP
   - hybridfleet.ecs_anywhere.attributes.NO_DIFF
 attributes:
   check_mode:
