@@ -107,6 +107,20 @@ def test_agent_update_with_the_policy(fleet_inventory, enforced, keys, sandbox_v
     assert [c["versionInfo"]["agentVersion"] for c in container_instances(enforced)] == [sandbox_versions["ecs_new"].rsplit("-", 1)[0]]
 
 
+def test_agent_update_over_ssm_with_the_policy(pb_fleet, fleet_inventory, enforced, keys, sandbox_versions):
+    """ecs_anywhere_transport=ssm on the fleet inventory (its ssm_instance_id names each host): Run Command and
+    its follow-up calls are in the policy, and nothing connects to the host."""
+    hosts, _ = pb_fleet
+    hosts[0].exec("systemctl stop ssh.socket ssh.service 2>/dev/null; systemctl stop ssh; true")
+    try:
+        rc, out = playbook("agent_update", fleet_inventory, enforced, keys, "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_old"],
+                           "-e", "ecs_anywhere_allow_downgrade=true", "-e", "ecs_anywhere_transport=ssm")
+    finally:
+        hosts[0].exec("systemctl start ssh")
+    assert rc == 0, out[-6000:]
+    assert [c["versionInfo"]["agentVersion"] for c in container_instances(enforced)] == [sandbox_versions["ecs_old"].rsplit("-", 1)[0]]
+
+
 def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, fleet_inventory, enforced):
     """The same policy without ecs:DeregisterContainerInstance: the drain stops at that call, which AWS's error names."""
     hosts, _ = pb_fleet

@@ -139,6 +139,93 @@ def test_agent_update_rolls_to_the_newer_version(pb_fleet, pb_emulator, sandbox_
     assert "updated to" not in again.stdout
 
 
+def ssh_stopped(host):
+    host.exec("systemctl stop ssh.socket ssh.service 2>/dev/null; systemctl stop ssh; true")
+    return host.exec("systemctl is-active ssh", check=False).stdout.strip() != "active"
+
+
+def ssm_inventory(inventory, hosts, name):
+    """The same inventory with the hosts in this order, each naming its managed instance id (what the fleet inventory
+    sets as ssm_instance_id)."""
+    data = yaml.safe_load(Path(inventory).read_text())
+    group = data["all"]["children"]["ecs_anywhere"]
+    group["hosts"] = {h.name: dict(group["hosts"][h.name], ecs_anywhere_managed_instance_id=managed_instance_id(h))
+                      for h in hosts}
+    path = Path(inventory).with_name(name)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)
+
+
+def managed_instance_id(host):
+    return json.loads(host.exec("cat /var/lib/amazon/ssm/registration").stdout)["ManagedInstanceID"]
+
+
+def installed_ecs_init(host):
+    return host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout
+
+
+def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulator, sandbox_versions):
+    """Issue 14: no SSH at all. Two hosts roll back and forth through SSM Run Command; the third, whose SSM agent is
+    stopped, is reported not reached and the rollout stops as ecs_anywhere_max_fail_percentage says."""
+    hosts, inventory = pb_fleet
+    old, new = sandbox_versions["ecs_old"], sandbox_versions["ecs_new"]
+    old_upstream, upstream = old.rsplit("-", 1)[0], new.rsplit("-", 1)[0]
+    up1, up2, down = hosts
+    down_mi = managed_instance_id(down)
+    ssm_run = ["-e", "ecs_anywhere_transport=ssm", "-e", "ecs_anywhere_update_timeout=30"]
+    try:
+        assert all(ssh_stopped(h) for h in hosts)
+        # Stopped just now: SSM still shows it Online, so the command goes out and is never picked up.
+        down.exec("systemctl stop amazon-ssm-agent")
+        rollback = ["-e", "ecs_anywhere_agent_version=%s" % old, "-e", "ecs_anywhere_allow_downgrade=true"] + ssm_run
+        # down first, one host per batch: its failure stops the rollout before up1 and up2 are touched.
+        stopped = run_playbook("agent_update", ssm_inventory(inventory, [down, up1, up2], "ssm-stop.yml"), pb_emulator,
+                               "-e", "ecs_anywhere_serial=1", *rollback)
+        assert stopped.rc != 0, stopped.tail
+        assert "not reached (DeliveryTimedOut" in summary_row(stopped.stdout, down.name), stopped.tail
+        for h in (up1, up2):
+            assert "not updated (rollout stopped after failures in an earlier batch)" in summary_row(stopped.stdout, h.name)
+        assert [installed_ecs_init(h) for h in hosts] == [new] * 3
+
+        # serial 2: up1 and up2 roll back together; down's batch fails after them.
+        back = run_playbook("agent_update", ssm_inventory(inventory, [up1, up2, down], "ssm-back.yml"), pb_emulator,
+                            "-e", "ecs_anywhere_serial=2", *rollback)
+        assert back.rc != 0, back.tail
+        assert "UNREACHABLE" not in back.stdout and "Gathering Facts" not in back.stdout, back.tail
+        for h in (up1, up2):
+            assert summary_row(back.stdout, h.name).endswith(" rolled back to %s" % old_upstream), back.tail
+            assert installed_ecs_init(h) == old
+        assert "not reached (DeliveryTimedOut" in summary_row(back.stdout, down.name), back.tail
+        assert installed_ecs_init(down) == new
+        versions = {ci["ec2InstanceId"]: (ci["versionInfo"]["agentVersion"], ci["agentConnected"])
+                    for ci in container_instances(pb_emulator)}
+        assert versions == {managed_instance_id(up1): (old_upstream, True), managed_instance_id(up2): (old_upstream, True),
+                            down_mi: (upstream, True)}
+        ssm = pb_emulator.client("ssm")
+        commands = ssm.list_commands()["Commands"]
+        assert commands and all(c["DocumentName"] == "AWS-RunShellScript" for c in commands)
+        # What SSM keeps of the commands (the script, each host's output) holds no activation code.
+        kept = json.dumps([commands, ssm.list_command_invocations(Details=True)["CommandInvocations"]], default=str)
+        assert "gpg --batch" in kept and "signature verified" in kept
+        activation_codes = codes(pb_emulator)
+        assert activation_codes and not any(code in kept for code in activation_codes)
+
+        down.exec("systemctl start amazon-ssm-agent")
+        # One batch whose first host is already at the version: the batch's one command and one ECS wait still run.
+        forward = run_playbook("agent_update", ssm_inventory(inventory, [down, up1, up2], "ssm-forward.yml"), pb_emulator,
+                               "-e", "ecs_anywhere_agent_version=%s" % new, "-e", "ecs_anywhere_serial=100%", *ssm_run)
+        assert forward.rc == 0, forward.tail
+        for h in (up1, up2):
+            assert summary_row(forward.stdout, h.name).endswith(" updated to %s" % upstream), forward.tail
+            assert installed_ecs_init(h) == new
+        assert summary_row(forward.stdout, down.name).endswith(" already at %s" % upstream)
+        for ci in container_instances(pb_emulator):
+            assert (ci["status"], ci["agentConnected"], ci["versionInfo"]["agentVersion"]) == ("ACTIVE", True, upstream)
+    finally:
+        for h in hosts:
+            h.exec("systemctl start amazon-ssm-agent ssh", check=False)
+
+
 def test_drain_and_deregister_moves_the_tasks(pb_fleet, pb_emulator):
     hosts, inventory = pb_fleet
     ecs = pb_emulator.client("ecs")
@@ -176,10 +263,43 @@ def test_drain_and_deregister_moves_the_tasks(pb_fleet, pb_emulator):
     assert [(ci["status"], ci["agentConnected"]) for ci in others] == [("ACTIVE", True)] * 2
 
 
-def test_register_with_a_host_lost_midway(pb_fleet, pb_emulator, sandbox_versions):
-    """The drained host enrolls again from scratch while another host is stopped during the run."""
+def test_drain_and_deregister_over_ssm_cleans_a_host_without_ssh(pb_fleet, pb_emulator):
+    """Issue 14: the second host leaves the fleet with sshd stopped; SSM Run Command cleans it before its managed
+    instance is deregistered, and its SSM agent stops itself once it has replied."""
     hosts, inventory = pb_fleet
-    drained, lost = hosts[0], hosts[2]
+    victim = hosts[1]
+    victim_mi = managed_instance_id(victim)
+    victim_arn = next(ci["containerInstanceArn"] for ci in container_instances(pb_emulator) if ci["ec2InstanceId"] == victim_mi)
+    ecs = pb_emulator.client("ecs")
+    try:
+        assert ssh_stopped(victim)
+        result = run_playbook("drain_and_deregister", ssm_inventory(inventory, hosts[1:], "ssm-drain.yml"), pb_emulator,
+                              "--limit", victim.name, "-e", "ecs_anywhere_transport=ssm")
+    finally:
+        victim.exec("systemctl start ssh")
+    assert result.rc == 0, result.tail
+    assert "UNREACHABLE" not in result.stdout and "Gathering Facts" not in result.stdout, result.tail
+    assert summary_row(result.stdout, victim.name).endswith(" deregistered and cleaned"), result.tail
+    assert victim_mi not in [i["InstanceId"] for i in managed_instances(pb_emulator)]
+    assert victim_mi not in [ci["ec2InstanceId"] for ci in container_instances(pb_emulator)]
+
+    def running_on():
+        arns = ecs.list_tasks(cluster=CLUSTER, serviceName="web", desiredStatus="RUNNING")["taskArns"]
+        return [t["containerInstanceArn"] for t in ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"]] if arns else []
+    wait_until("3 web tasks running, none on %s" % victim.name,
+               lambda: len(running_on()) == 3 and victim_arn not in running_on(), timeout=60)
+    assert victim.exec("systemctl is-active ecs", check=False).stdout.strip() != "active"
+    assert victim.exec("test -e /var/lib/ecs -o -e /etc/ecs", check=False).returncode != 0
+    wait_until("the SSM agent of %s to stop and forget its registration" % victim.name,
+               lambda: victim.exec("systemctl is-active amazon-ssm-agent", check=False).stdout.strip() != "active"
+               and host_file(victim, "/var/lib/amazon/ssm/registration") is None, timeout=90)
+    assert victim.exec("systemctl is-enabled amazon-ssm-agent", check=False).stdout.strip() != "enabled"
+
+
+def test_register_with_a_host_lost_midway(pb_fleet, pb_emulator, sandbox_versions):
+    """The drained hosts (over SSH and over SSM) enroll again from scratch while another host is stopped during the run."""
+    hosts, inventory = pb_fleet
+    drained, lost = hosts[:2], hosts[2]
     before = len(activations_report(pb_emulator))
 
     def stop_lost_host(line):
@@ -191,14 +311,16 @@ def test_register_with_a_host_lost_midway(pb_fleet, pb_emulator, sandbox_version
                           on_line=stop_lost_host)
     assert result.rc != 0
     assert " FAILED (unreachable)" in summary_row(result.stdout, lost.name)
-    assert re.search(r"ACTIVE connected .* enrolled$", summary_row(result.stdout, drained.name))
-    # One activation for the one unregistered host, deleted although the run failed.
+    for host in drained:
+        assert re.search(r"ACTIVE connected .* enrolled$", summary_row(result.stdout, host.name))
+    # One activation for the two unregistered hosts, deleted although the run failed.
     new = activations_report(pb_emulator)[before:]
-    assert [(a["RegistrationLimit"], a["RegistrationsCount"]) for a in new] == [(1, 1)]
+    assert [(a["RegistrationLimit"], a["RegistrationsCount"]) for a in new] == [(2, 2)]
     assert_no_activation_left(pb_emulator)
-    mi = json.loads(drained.exec("cat /var/lib/amazon/ssm/registration").stdout)["ManagedInstanceID"]
-    assert [(ci["status"], ci["agentConnected"]) for ci in container_instances(pb_emulator) if ci["ec2InstanceId"] == mi] \
-        == [("ACTIVE", True)]
+    for host in drained:
+        mi = managed_instance_id(host)
+        assert [(ci["status"], ci["agentConnected"]) for ci in container_instances(pb_emulator) if ci["ec2InstanceId"] == mi] \
+            == [("ACTIVE", True)]
 
 
 def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, sandbox_versions):
