@@ -211,6 +211,10 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         assert activation_codes and not any(code in kept for code in activation_codes)
 
         down.exec("systemctl start amazon-ssm-agent")
+        # The restarted SSM agent hands the ECS agent new credentials: it reconnects at its next heartbeat.
+        wait_until("ECS to see %s connected at %s" % (down.name, upstream), lambda: [
+            (ci["versionInfo"]["agentVersion"], ci["agentConnected"]) for ci in container_instances(pb_emulator)
+            if ci["ec2InstanceId"] == down_mi] == [(upstream, True)], timeout=90)
         # One batch whose first host is already at the version: the batch's one command and one ECS wait still run.
         forward = run_playbook("agent_update", ssm_inventory(inventory, [down, up1, up2], "ssm-forward.yml"), pb_emulator,
                                "-e", "ecs_anywhere_agent_version=%s" % new, "-e", "ecs_anywhere_serial=100%", *ssm_run)
