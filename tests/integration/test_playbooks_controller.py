@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -164,6 +165,60 @@ def test_unreachable_host_without_a_candidate_is_not_found(emulator, role, tmp_p
     emulator.seed("c1", 1)
     row = drain_refused(emulator, tmp_path, "edge-3", "127.0.0.1", "c1")
     assert "not found" in row and stray in row, row
+
+
+# --- ecs_anywhere_transport=ssm: hosts named by their managed instance id ---------------------------------------
+
+def ssm_inventory(path, hosts):
+    """{name: managed instance id}: hosts named by id, on an address nothing answers, so nothing may connect."""
+    entries = {name: {"ansible_host": "127.0.0.1", "ansible_port": 9, "ansible_user": "nobody",
+                      "ansible_ssh_common_args": "-o ConnectTimeout=2", "ecs_anywhere_managed_instance_id": mi}
+               for name, mi in hosts.items()}
+    path.write_text(yaml.safe_dump({"all": {"children": {"ecs_anywhere": {"hosts": entries}}}}))
+    return path
+
+
+def test_ssm_transport_acts_only_on_known_instances_of_the_named_cluster(emulator, role, tmp_path):
+    """An id SSM does not know, a host without an id and another cluster's instance: refused, nothing changed,
+    nothing sent, nothing connected to."""
+    emulator.seed("c1", 2)
+    other = emulator.seed("c3", 1)["managed_instance_ids"][0]
+    before = control_plane(emulator)
+    inventory = ssm_inventory(tmp_path / "hosts.yml", {"ghost": "mi-0123456789abcdef0", "other": other, "noid": ""})
+    rc, out = playbook("drain_and_deregister", inventory, emulator, "--limit", "ghost,other,noid",
+                       extra={"ecs_anywhere_cluster": "c1", "ecs_anywhere_transport": "ssm"})
+    assert rc != 0, out[-3000:]
+    assert "FAILED: SSM knows no managed instance mi-0123456789abcdef0 in us-east-1; nothing was changed" \
+        in summary_row(out, "ghost"), out[-3000:]
+    assert "REFUSED: registered in cluster c3, not c1 (%s); nothing was changed" % other in summary_row(out, "other")
+    assert "no managed instance id for this host" in summary_row(out, "noid")
+    assert "UNREACHABLE" not in out
+    assert control_plane(emulator) == before
+    assert emulator.client("ssm").list_commands()["Commands"] == []
+
+
+def test_ssm_transport_sends_nothing_to_a_host_ssm_sees_offline(emulator, role, tmp_path):
+    emulator.seed("c1", 1)
+    mi = ssm_only_instance(emulator, "edge-9", "192.0.2.90")
+    emulator._call("POST", "/_emulator/config", {"heartbeat_timeout": 1})
+    try:
+        time.sleep(2)
+        rc, out = playbook("agent_update", ssm_inventory(tmp_path / "hosts.yml", {"edge-9": mi}), emulator,
+                           extra={"ecs_anywhere_cluster": "c1", "ecs_anywhere_transport": "ssm",
+                                  "ecs_anywhere_agent_version": "1.105.1-1"})
+    finally:
+        emulator._call("POST", "/_emulator/config", {"heartbeat_timeout": 660})
+    assert rc != 0, out[-3000:]
+    assert "FAILED: unreachable: SSM reports %s ConnectionLost" % mi in summary_row(out, "edge-9"), out[-3000:]
+    assert emulator.client("ssm").list_commands()["Commands"] == []
+
+
+def test_register_refuses_the_ssm_transport(emulator, tmp_path):
+    inventory = unreachable_inventory(tmp_path / "hosts.yml", {"edge-4": "127.0.0.1"})
+    rc, out = playbook("register", inventory, emulator, extra={"ecs_anywhere_transport": "ssm"})
+    assert rc != 0, out[-3000:]
+    assert "ssm (SSM Run Command, no SSH) serves agent_update (amazon-ecs-init only) and drain_and_deregister" in out, out[-3000:]
+    assert emulator.client("ecs").list_clusters()["clusterArns"] == []
 
 
 # --- register with nothing to enroll ----------------------------------------------------------------------------
