@@ -52,14 +52,6 @@ def attribute_requests(arn, names_values):
     return entries
 
 
-def status_changes(instances, state):
-    """ARNs whose status must change to reach `state`; instances are raw descriptions."""
-    if state is None:
-        return []
-    target = TARGET_STATUS[state]
-    return [ci["containerInstanceArn"] for ci in instances if ci.get("status") != target]
-
-
 def predict(state, status=None, to_put=None, to_delete=None):
     """The before/after state dict after applying a status change and attribute changes."""
     after = dict(state, attributes=dict(state.get("attributes") or {}))

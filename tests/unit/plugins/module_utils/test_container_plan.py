@@ -6,7 +6,6 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._containe
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import busy_summary
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import predict
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import split_tasks
-from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._container_plan import status_changes
 
 
 def test_attribute_changes_only_differences():
@@ -33,14 +32,6 @@ def test_attribute_requests_target_the_instance():
         {"name": "a", "value": "1", "targetType": "container-instance", "targetId": "arn1"},
         {"name": "b", "targetType": "container-instance", "targetId": "arn1"},
     ]
-
-
-def test_status_changes():
-    cis = [{"containerInstanceArn": "a", "status": "ACTIVE"}, {"containerInstanceArn": "b", "status": "DRAINING"}]
-    assert status_changes(cis, "draining") == ["a"]
-    assert status_changes(cis, "active") == ["b"]
-    assert status_changes(cis, "deregistered") == ["a", "b"]
-    assert status_changes(cis, None) == []
 
 
 def test_predict_does_not_mutate():
