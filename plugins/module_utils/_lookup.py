@@ -60,7 +60,7 @@ def managed_instance_tags(client, instance_ids, tags_client=None, whole_region=F
     status or tag, in a region that may hold thousands) one ListTagsForResource per instance is the cheaper way.
     """
     if tags_client is not None and whole_region and instance_ids:
-        region_tags = _tagging.managed_instance_tags(tags_client)
+        region_tags = _tagging.region_managed_instance_tags(tags_client)
         if region_tags is not None:
             return {instance_id: region_tags.get(instance_id, {}) for instance_id in instance_ids}
         if warn:

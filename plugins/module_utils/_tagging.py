@@ -25,7 +25,7 @@ def _resources_page(client, token):
 
 # Denied (a policy written before this call was used) is not fatal: the caller reads tags per instance instead.
 @handle_errors("read managed instance tags (tag:GetResources)", missing_codes=("AccessDeniedException",))
-def managed_instance_tags(client):
+def region_managed_instance_tags(client):
     """{managed instance id: {key: value}} of every tagged managed instance in the client's region, or None when
     the call is denied. Costs ceil(tagged instances / 100) calls."""
     mappings = follow_pages(lambda token: _resources_page(client, token), "ResourceTagMappingList", "PaginationToken")
