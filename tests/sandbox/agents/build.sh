@@ -112,6 +112,8 @@ sign() {
 }
 
 main() {
+    # Signing starts a gpg-agent for GNUPGHOME; nothing needs it once the build is over.
+    trap 'gpgconf --kill gpg-agent >/dev/null 2>&1 || true' EXIT
     mkdir -p "$STATE"
     exec 9>"$STATE/packages.lock"
     flock 9
