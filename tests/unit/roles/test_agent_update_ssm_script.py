@@ -1,0 +1,114 @@
+"""The script agent_update sends over SSM Run Command (playbooks/templates/agent_update_ssm.sh.j2), run for real
+with sh, curl, sha256sum and gpg, against packages in a local directory (file:// URLs) and throw-away keys.
+dpkg, dpkg-query and systemctl are stand-ins that record what they were asked.
+
+It installs only a package that is byte for byte the one the controller verified (its SHA-256 in the script)
+and whose signature verifies against the pinned key; anything else exits non-zero naming why, with nothing
+installed and nothing restarted.
+"""
+import hashlib
+import os
+import subprocess
+
+import jinja2
+import pytest
+
+from conftest import REPO
+from gpgkeys import Key, gpg
+
+TEMPLATE = REPO / "playbooks" / "templates" / "agent_update_ssm.sh.j2"
+WANTED = "1.105.1-1"
+STUBS = {
+    "dpkg-query": 'case "$*" in *Version*) echo "$INSTALLED" ;; esac',
+    "dpkg": 'case "$1" in --print-architecture) echo amd64 ;; --compare-versions) exit 1 ;; '
+            '-i) echo "dpkg -i" >> "$CALLS" ;; esac',
+    "systemctl": 'echo "systemctl $*" >> "$CALLS"',
+}
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    base = tmp_path_factory.mktemp("keys")
+    made = {"pinned": Key(base, "Pinned"), "other": Key(base, "Other")}
+    yield made
+    for key in made.values():
+        key.stop()
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A stand-in host: stubs first on PATH, a log of the calls they got."""
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    for name, body in STUBS.items():
+        (stubs / name).write_text("#!/bin/sh\n" + body + "\n")
+        (stubs / name).chmod(0o755)
+    # No TMPDIR: the script's mktemp -d holds gpg's home, and under pytest's deep tmp path the agent's socket path
+    # would pass the 107-byte limit (on a host it is /tmp/tmp.XXXXXXXXXX/gnupg).
+    return {"PATH": "%s:%s" % (stubs, os.environ["PATH"]), "CALLS": str(tmp_path / "calls"), "INSTALLED": "1.100.0-1",
+            "HOME": str(tmp_path)}
+
+
+def publish(tmp_path, signer, content=b"amazon-ecs-init package bytes"):
+    package = tmp_path / "mirror" / ("amazon-ecs-init-%s.amd64.deb" % WANTED)
+    package.parent.mkdir(exist_ok=True)
+    package.write_bytes(content)
+    signer.sign(package, ".asc")
+    return "file://%s" % package, hashlib.sha256(content).hexdigest()
+
+
+def script(keys, packages, verified):
+    return jinja2.Template(TEMPLATE.read_text()).render(
+        _ea_run_id="test", _ea_agent_version=WANTED, _ea_allow_downgrade=False,
+        __ea_fingerprints=[keys["pinned"].fpr], __ea_packages=packages, signed_package_verified=verified,
+        __ea_signing_key=gpg(keys["pinned"].home, "--armor", "--export").stdout.decode())
+
+
+def run(tmp_path, host, text):
+    path = tmp_path / "script.sh"
+    path.write_text(text)
+    proc = subprocess.run(["sh", str(path)], env=host, capture_output=True, text=True, timeout=60, check=False)
+    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    return proc, calls
+
+
+def test_installs_the_verified_package_and_restarts_the_agent(tmp_path, host, keys):
+    url, sha = publish(tmp_path, keys["pinned"])
+    proc, calls = run(tmp_path, host, script(keys, [{"format": "deb", "arch": "amd64", "url": url}], {url: sha}))
+    assert proc.returncode == 0, proc.stderr
+    assert "signature verified (%s" % keys["pinned"].fpr in proc.stdout
+    assert calls == ["dpkg -i", "systemctl restart ecs"]
+
+
+def test_refuses_a_file_other_than_the_one_the_controller_verified(tmp_path, host, keys):
+    # Signed by the pinned key, so only the SHA-256 can tell it is not what the controller checked.
+    url = publish(tmp_path, keys["pinned"])[0]
+    verified = hashlib.sha256(b"what the controller downloaded").hexdigest()
+    proc, calls = run(tmp_path, host, script(keys, [{"format": "deb", "arch": "amd64", "url": url}], {url: verified}))
+    assert proc.returncode == 1
+    assert "is not the file the controller verified" in proc.stderr and verified in proc.stderr
+    assert "nothing was installed" in proc.stderr
+    assert calls == []
+
+
+def test_refuses_a_host_whose_package_the_controller_did_not_verify(tmp_path, host, keys):
+    url, sha = publish(tmp_path, keys["pinned"])
+    proc, calls = run(tmp_path, host, script(keys, [{"format": "rpm", "arch": "x86_64", "url": url}], {url: sha}))
+    assert proc.returncode == 1
+    assert "the controller verified no deb package for amd64" in proc.stderr
+    assert calls == []
+
+
+def test_refuses_a_signature_by_a_key_that_is_not_pinned(tmp_path, host, keys):
+    url, sha = publish(tmp_path, keys["other"])
+    proc, calls = run(tmp_path, host, script(keys, [{"format": "deb", "arch": "amd64", "url": url}], {url: sha}))
+    assert proc.returncode == 1
+    assert "does not verify: nothing was installed" in proc.stderr
+    assert calls == []
+
+
+def test_an_installed_target_version_is_only_restarted(tmp_path, host, keys):
+    host["INSTALLED"] = WANTED
+    proc, calls = run(tmp_path, host, script(keys, [], {}))
+    assert proc.returncode == 0, proc.stderr
+    assert calls == ["systemctl restart ecs"]
