@@ -6,9 +6,11 @@ fleet, roll the ECS agent to the newer stand-in version, run an EXTERNAL service
 still deleted), and a re-run that completes the fleet and changes nothing on the hosts already
 enrolled. The tests depend on each other's outcome and run in file order.
 """
+import hashlib
 import json
 import re
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -207,6 +209,12 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         # What SSM keeps of the commands (the script, each host's output) holds no activation code.
         kept = json.dumps([commands, ssm.list_command_invocations(Details=True)["CommandInvocations"]], default=str)
         assert "gpg --batch" in kept and "signature verified" in kept
+        # The script holds the host to the package the controller verified: its SHA-256 is the mirror's file's.
+        verified = re.findall(r"deb\.amd64 ([0-9a-f]{64}) (\S+?)\"", kept)
+        assert verified, kept[:3000]
+        for sha, url in set(verified):
+            with urllib.request.urlopen(url, timeout=30) as served:
+                assert hashlib.sha256(served.read()).hexdigest() == sha, url
         activation_codes = codes(pb_emulator)
         assert activation_codes and not any(code in kept for code in activation_codes)
 

@@ -16,6 +16,7 @@ files that are root's and mode 0600 (the services' proxy environment files). Eac
 canary files, so a search that cannot see is caught. The proxy's log shows the registration and both agents'
 calls went through it.
 """
+import json
 import os
 import re
 import shutil
@@ -139,8 +140,30 @@ def audit(fault_fleet, fault_emulator, forward_proxy, sandbox_versions, tmp_path
     assert (run.status, run.rc) == ("successful", 0), run.stdout.read()[-5000:]
     codes = [a["ActivationCode"] for a in activations_report(fault_emulator)]
     assert len(codes) == 2 and codes[0] == first[0] and all(a["Deleted"] for a in activations_report(fault_emulator))
+
+    # 3. agent_update over SSM Run Command (no SSH to the host), -vvvv: the host downloads through the proxy its SSM
+    #    agent was given at enrollment; what SSM keeps of the command (script, output) is saved to be searched too.
+    over_ssm = tmp_path_factory.mktemp("over-ssm")
+    data["all"]["children"]["ecs_anywhere"]["hosts"][host.name]["ecs_anywhere_managed_instance_id"] = host_mi(host)
+    (over_ssm / "inventory.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    start = time.monotonic()
+    updated = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.agent_update", "-i", str(over_ssm / "inventory.yml"),
+                              "-vvvv", "-e", "ecs_anywhere_transport=ssm", "-e", "@%s" % proxy_vars,
+                              "-e", "ecs_anywhere_agent_version=%s" % sandbox_versions["ecs_new"]],
+                             cwd=settings.REPO, env=audit_env(playbook_env(fault_emulator), over_ssm), capture_output=True,
+                             text=True, timeout=900)
+    TIMES["agent_update over SSM Run Command, -vvvv (1 host)"] = round(time.monotonic() - start, 1)
+    assert updated.returncode == 0, updated.stdout[-5000:] + updated.stderr[-3000:]
+    (over_ssm / "stdout").write_text(updated.stdout)
+    (over_ssm / "stderr").write_text(updated.stderr)
+    ssm = fault_emulator.client("ssm")
+    commands = ssm.list_commands()["Commands"]
+    (over_ssm / "ssm-commands.json").write_text(json.dumps(
+        [commands, ssm.list_command_invocations(Details=True)["CommandInvocations"]], default=str))
+
     proxied = [r for r in forward_proxy.requests(proxy_mark) if r["client"] == host.address]
     return {"host": host, "codes": codes, "direct": direct, "runner": runner_dir, "runner_tmp": runner_tmp,
+            "over_ssm": over_ssm, "ssm_commands": commands, "new_package": "amazon-ecs-init-%s" % sandbox_versions["ecs_new"],
             "stdout": proc.stdout, "stderr": proc.stderr, "proxy": forward_proxy, "proxied": proxied,
             "password": [forward_proxy.password, quote(forward_proxy.password, safe="")]}
 
@@ -158,6 +181,11 @@ def test_the_audited_runs_recorded_what_they_should(audit):
     assert (artifacts / "command").exists() and (artifacts / "stdout").stat().st_size > 10000
     assert len(list((artifacts / "job_events").glob("*.json"))) > 50
     assert [p for p in (artifacts / "fact_cache").iterdir() if p.name.endswith(host)], list((artifacts / "fact_cache").iterdir())
+    # The update went out as a Run Command whose script and output SSM keeps, and the host fetched the package itself.
+    assert [c["Status"] for c in audit["ssm_commands"]] == ["Success"]
+    assert "signature verified" in (audit["over_ssm"] / "ssm-commands.json").read_text()
+    fetched = [r["url"] for r in audit["proxied"] if r["user"] == audit["proxy"].user and r["status"] == 200]
+    assert any(audit["new_package"] in url for url in fetched), fetched
     assert re.search(r"Activation [0-9a-f-]{36}", audit["stdout"])  # the id is shown; only the code is secret
     # The host really went out through the proxy, with the password: registration and both agents' calls.
     targets = {r["target"] for r in audit["proxied"] if r["user"] == audit["proxy"].user and r["status"] == 200}
@@ -167,7 +195,7 @@ def test_the_audited_runs_recorded_what_they_should(audit):
 
 def test_no_secret_on_the_controller(audit, tmp_path):
     codes, password = audit["codes"], audit["password"]
-    places = [audit["direct"], audit["runner"], audit["runner_tmp"]]
+    places = [audit["direct"], audit["runner"], audit["runner_tmp"], audit["over_ssm"]]
     # The one file holding the password is the run's input, as AWX writes its extra vars.
     inputs = {str(audit["runner"] / "env" / "extravars")}
     # Canaries: the same search finds a planted code and a planted password in each place.
