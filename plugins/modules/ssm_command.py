@@ -261,6 +261,8 @@ instances:
       V(pending) / V(in_progress) when the wait ended first.
     - C(status) and C(status_details) are SSM's; C(response_code) is the script's exit code (-1 when it did not run);
       C(reached) says whether the agent ran it.
+    - For an instance that did not succeed once the wait is over, C(reason) says why in words an operator can act on,
+      as the failure message does (for example C(exit code 3), or why its agent was not reached and what SSM reported).
     - With O(output=full) (or V(failed) for those that did not succeed), C(stdout) and C(stderr) as SSM keeps them,
       the first 24,000 and 8,000 characters; C(stdout_truncated) / C(stderr_truncated) say when more was written (the
       agent ends cut output with C(--output truncated--)); C(started) and C(ended) (ISO 8601).
@@ -497,6 +499,9 @@ class CommandManager:
         if self.cancelled:
             states = {c: _ssm_commands.command_status(self.client, c) or states[c] for c in ids}
         instances = self._collect(ids, offline)
+        for instance in instances.values():
+            if instance["outcome"] != "success":
+                instance["reason"] = reason(instance, self.timeouts)
         result.update(_aggregate(list(states.values())), changed=self.changed, instances=instances, outcomes=outcome_lists(instances),
                       timed_out=timed_out, waited=self.waited)
         if self.cancelled:
@@ -507,7 +512,7 @@ class CommandManager:
             raise FleetError(failure_message(ids, instances, not_ok, timeouts, max_errors, timed_out), **result)
         if not_ok:
             self.module.warn(f"{len(not_ok)} of {len(instances)} instance(s) did not succeed, within max_errors {max_errors}: "
-                             + name_some(f"{i}: {reason(instances[i], self.timeouts)}" for i in not_ok))
+                             + name_some(f"{i}: {instances[i]['reason']}" for i in not_ok))
         return result
 
     def _wait_timeout(self):

@@ -184,7 +184,7 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         stopped = run_playbook("agent_update", ssm_inventory(inventory, [down, up1, up2], "ssm-stop.yml"), pb_emulator,
                                "-e", "ecs_anywhere_serial=1", *rollback)
         assert stopped.rc != 0, stopped.tail
-        assert "not reached (DeliveryTimedOut" in summary_row(stopped.stdout, down.name), stopped.tail
+        assert "SSM Run Command: not reached: its agent did not pick the command up" in summary_row(stopped.stdout, down.name), stopped.tail
         for h in (up1, up2):
             assert "not updated (rollout stopped after failures in an earlier batch)" in summary_row(stopped.stdout, h.name)
         assert [installed_ecs_init(h) for h in hosts] == [new] * 3
@@ -197,7 +197,7 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         for h in (up1, up2):
             assert summary_row(back.stdout, h.name).endswith(" rolled back to %s" % old_upstream), back.tail
             assert installed_ecs_init(h) == old
-        assert "not reached (DeliveryTimedOut" in summary_row(back.stdout, down.name), back.tail
+        assert "SSM Run Command: not reached: its agent did not pick the command up" in summary_row(back.stdout, down.name), back.tail
         assert installed_ecs_init(down) == new
         versions = {ci["ec2InstanceId"]: (ci["versionInfo"]["agentVersion"], ci["agentConnected"])
                     for ci in container_instances(pb_emulator)}

@@ -93,6 +93,10 @@ def test_a_failure_names_the_instances_and_why():
     assert extra["outcomes"] == {"success": [instance_id(0)], "failed": [instance_id(1)], "not_reached": [instance_id(2)],
                                  "timed_out": [instance_id(3)]}
     assert extra["instances"][instance_id(1)]["stderr"] == "E: no such package\n"
+    # Each instance that did not succeed carries the words the message gives it; a success carries none.
+    assert extra["instances"][instance_id(1)]["reason"] == "exit code 3"
+    assert extra["instances"][instance_id(3)]["reason"] == "killed after execution_timeout (300 s, exit code 137)"
+    assert "reason" not in extra["instances"][instance_id(0)]
     assert extra["instances"][instance_id(2)] == {**extra["instances"][instance_id(2)], "reached": False, "response_code": -1}
     assert "stdout" not in extra["instances"][instance_id(2)] or extra["instances"][instance_id(2)]["stdout"] == ""
     assert ssm.calls["get_command_invocation"] == 3  # not for the instance the command never reached
@@ -153,7 +157,8 @@ def test_skip_offline_reports_them_at_once_and_sends_to_the_rest_by_id():
     result = mgr.run()
     assert ssm.sent[0]["InstanceIds"] == [instance_id(0), instance_id(2)] and ssm.sent[0]["Targets"] is None
     expected = {"command_id": None, "instance_name": "host-1", "status": "NotSent", "status_details": "Offline", "outcome": "not_reached",
-                "response_code": -1, "reached": False, "ping_status": "ConnectionLost"}
+                "response_code": -1, "reached": False, "ping_status": "ConnectionLost",
+                "reason": "not reached: not sent, its agent is offline (PingStatus ConnectionLost; skip_offline)"}
     assert result["instances"][instance_id(1)] == expected
     assert "not sent, its agent is offline (PingStatus ConnectionLost; skip_offline)" in mgr.module.warnings[0]
     everyone_offline = FakeRunCommand(1, offline={0})
