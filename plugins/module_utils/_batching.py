@@ -9,6 +9,8 @@ agree; the others come from the API reference text (named in the comment).
 
 from collections import namedtuple
 
+from ._retry import fleet_retry
+
 # --- ECS ---------------------------------------------------------------------------------------------
 ECS_LIST_PAGE = 100                # ListContainerInstances maxResults: 1-100 (API reference)
 ECS_DESCRIBE_BATCH = 100           # DescribeContainerInstances containerInstances: "up to 100" (API reference)
@@ -133,6 +135,15 @@ def unique(items):
             seen.add(item)
             result.append(item)
     return result
+
+
+def paginate(client, operation, result_key, token_key="NextToken", **params):
+    """Every `result_key` item of all the pages of `operation`. Each page is one call retried on its own (fleet_retry), so
+    throttling on page 40 does not list the first 39 again. Parameters that are None, empty lists or empty strings are
+    left out, as AWS wants an absent filter rather than an empty one."""
+    call = fleet_retry(getattr(client, operation))
+    params = {k: v for k, v in params.items() if v is not None and v != [] and v != ""}
+    return follow_pages(lambda token: call(**dict(params, **({token_key: token} if token else {}))), result_key, token_key)
 
 
 def follow_pages(fetch_page, result_key, token_key="nextToken"):

@@ -16,28 +16,17 @@ from ._batching import ECS_TASK_DESCRIBE_BATCH
 from ._batching import ECS_TASK_PAGE
 from ._batching import chunks
 from ._batching import chunks_by_length
-from ._batching import follow_pages
+from ._batching import paginate
 from ._batching import unique
 from ._errors import handle_errors
 from ._retry import fleet_retry
 
 
-@fleet_retry
-def _container_instances_page(client, cluster, query, status, token):
-    params = {"cluster": cluster, "maxResults": ECS_LIST_PAGE}
-    if query:
-        params["filter"] = query
-    if status:
-        params["status"] = status
-    if token:
-        params["nextToken"] = token
-    return client.list_container_instances(**params)
-
-
 @handle_errors("list container instances")
 def list_container_instance_arns(client, cluster, query=None, status=None):
     """ARNs of every container instance in `cluster` matching the cluster-query `query` and `status` (pages of 100)."""
-    return follow_pages(lambda token: _container_instances_page(client, cluster, query, status, token), "containerInstanceArns")
+    return paginate(client, "list_container_instances", "containerInstanceArns", "nextToken", cluster=cluster, maxResults=ECS_LIST_PAGE,
+                    filter=query, status=status)
 
 
 @fleet_retry
@@ -99,18 +88,10 @@ def describe_by_managed_ids(client, cluster, ids, query=None, status=None, inclu
     return describe_container_instances(client, cluster, arns, include=include)[0]
 
 
-@fleet_retry
-def _clusters_page(client, token):
-    params = {"maxResults": ECS_CLUSTER_PAGE}
-    if token:
-        params["nextToken"] = token
-    return client.list_clusters(**params)
-
-
 @handle_errors("list ECS clusters")
 def list_cluster_arns(client):
     """Every cluster ARN of the region, in pages of 100."""
-    return follow_pages(lambda token: _clusters_page(client, token), "clusterArns")
+    return paginate(client, "list_clusters", "clusterArns", "nextToken", maxResults=ECS_CLUSTER_PAGE)
 
 
 @fleet_retry
@@ -150,13 +131,8 @@ def delete_attributes(client, cluster, attributes):
 
 @handle_errors("list tasks")
 def list_task_arns(client, cluster, container_instance, desired_status="RUNNING"):
-    def page(token):
-        params = {"cluster": cluster, "containerInstance": container_instance, "desiredStatus": desired_status, "maxResults": ECS_TASK_PAGE}
-        if token:
-            params["nextToken"] = token
-        return fleet_retry(client.list_tasks)(**params)
-
-    return follow_pages(page, "taskArns")
+    return paginate(client, "list_tasks", "taskArns", "nextToken", cluster=cluster, containerInstance=container_instance,
+                    desiredStatus=desired_status, maxResults=ECS_TASK_PAGE)
 
 
 @handle_errors("describe tasks")

@@ -6,7 +6,7 @@ from ._batching import SSM_ACTIVATION_FILTER_VALUES
 from ._batching import SSM_ACTIVATION_PAGE
 from ._batching import SSM_FILTER_VALUES
 from ._batching import SSM_INSTANCE_PAGE
-from ._batching import follow_pages
+from ._batching import paginate
 from ._batching import split_filters
 from ._errors import handle_errors
 from ._retry import fleet_retry
@@ -22,22 +22,12 @@ def create_activation(client, **params):
     return client.create_activation(**params)
 
 
-@fleet_retry
-def _activations_page(client, filters, token):
-    params = {"MaxResults": SSM_ACTIVATION_PAGE}
-    if filters:
-        params["Filters"] = filters
-    if token:
-        params["NextToken"] = token
-    return client.describe_activations(**params)
-
-
 @handle_errors("describe SSM activations", missing_codes=("InvalidActivationId",), missing_value=[])
 def describe_activations(client, filters=None):
     """All activations matching DescribeActivations `filters` ([{'FilterKey', 'FilterValues'}]), values 100 per call."""
     found = []
     for batch in split_filters(filters, SSM_ACTIVATION_FILTER_VALUES, "FilterKey", "FilterValues"):
-        found.extend(follow_pages(lambda token, batch=batch: _activations_page(client, batch, token), "ActivationList", "NextToken"))
+        found.extend(paginate(client, "describe_activations", "ActivationList", MaxResults=SSM_ACTIVATION_PAGE, Filters=batch))
     return _unique_by(found, "ActivationId")
 
 
@@ -55,22 +45,13 @@ def delete_activation(client, activation_id):
     return True
 
 
-@fleet_retry
-def _instances_page(client, filters, token):
-    params = {"MaxResults": SSM_INSTANCE_PAGE}
-    if filters:
-        params["Filters"] = filters
-    if token:
-        params["NextToken"] = token
-    return client.describe_instance_information(**params)
-
-
 @handle_errors("describe SSM managed instances", missing_codes=_MISSING_INSTANCE, missing_value=[])
 def describe_instance_information(client, filters=None):
     """All managed instances matching `filters` ([{'Key', 'Values'}]), in pages of 50, at most 100 values per filter."""
     found = []
     for batch in split_filters(filters, SSM_FILTER_VALUES):
-        found.extend(follow_pages(lambda token, batch=batch: _instances_page(client, batch, token), "InstanceInformationList", "NextToken"))
+        found.extend(paginate(client, "describe_instance_information", "InstanceInformationList", MaxResults=SSM_INSTANCE_PAGE,
+                              Filters=batch))
     return _unique_by(found, "InstanceId")
 
 

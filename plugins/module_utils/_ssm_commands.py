@@ -8,7 +8,7 @@ when its invocation is over.
 """
 
 from ._batching import Limit
-from ._batching import follow_pages
+from ._batching import paginate
 from ._errors import handle_errors
 from ._retry import fleet_retry
 
@@ -65,18 +65,11 @@ def command_status(client, command_id):
     return commands[0] if commands else None
 
 
-@fleet_retry
-def _invocations_page(client, command_id, token):
-    params = {"CommandId": command_id, "Details": True, "MaxResults": SSM_COMMAND_PAGE}
-    if token:
-        params["NextToken"] = token
-    return client.list_command_invocations(**params)
-
-
 @handle_errors("list the SSM command's invocations")
 def list_invocations(client, command_id):
     """Every invocation of the command with its plugin details, 50 per call."""
-    return follow_pages(lambda token: _invocations_page(client, command_id, token), "CommandInvocations", "NextToken")
+    return paginate(client, "list_command_invocations", "CommandInvocations", CommandId=command_id, Details=True,
+                    MaxResults=SSM_COMMAND_PAGE)
 
 
 @handle_errors("read the output of an SSM command invocation", missing_codes=("InvocationDoesNotExist",), missing_value=None)

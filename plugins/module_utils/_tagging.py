@@ -7,20 +7,11 @@ covers every resource type, ssm:managed-instance included, and returns only reso
 """
 
 from ._batching import TAGGING_PAGE
-from ._batching import follow_pages
+from ._batching import paginate
 from ._errors import handle_errors
-from ._retry import fleet_retry
 from ._shaping import tags_to_dict
 
 MANAGED_INSTANCE_TYPE = "ssm:managed-instance"
-
-
-@fleet_retry
-def _resources_page(client, token):
-    params = {"ResourceTypeFilters": [MANAGED_INSTANCE_TYPE], "ResourcesPerPage": TAGGING_PAGE}
-    if token:
-        params["PaginationToken"] = token
-    return client.get_resources(**params)
 
 
 # Denied (a policy written before this call was used) is not fatal: the caller reads tags per instance instead.
@@ -28,5 +19,6 @@ def _resources_page(client, token):
 def region_managed_instance_tags(client):
     """{managed instance id: {key: value}} of every tagged managed instance in the client's region, or None when
     the call is denied. Costs ceil(tagged instances / 100) calls."""
-    mappings = follow_pages(lambda token: _resources_page(client, token), "ResourceTagMappingList", "PaginationToken")
+    mappings = paginate(client, "get_resources", "ResourceTagMappingList", "PaginationToken", ResourceTypeFilters=[MANAGED_INSTANCE_TYPE],
+                        ResourcesPerPage=TAGGING_PAGE)
     return {m["ResourceARN"].rsplit("/", 1)[-1]: tags_to_dict(m.get("Tags")) for m in mappings}

@@ -31,3 +31,25 @@ def test_follow_pages_passes_tokens_and_concatenates():
 
     assert follow_pages(fetch, "items") == [1, 2, 3]
     assert seen == [None, "t1", "t2"]
+
+
+def test_paginate_retries_a_throttled_page_alone_and_leaves_out_empty_parameters(monkeypatch):
+    from botocore.exceptions import ClientError
+    from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._batching import paginate
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    calls = []
+    pages = {None: {"Items": [1, 2], "NextToken": "p2"}, "p2": {"Items": [3], "NextToken": "p3"}, "p3": {"Items": [4]}}
+    throttled = {"p2": 1}
+
+    class Client:
+        def list_things(self, **params):
+            calls.append(params)
+            token = params.get("NextToken")
+            if throttled.get(token):
+                throttled[token] -= 1
+                raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "ListThings")
+            return pages[token]
+
+    assert paginate(Client(), "list_things", "Items", MaxResults=2, Filters=[], Query="", Other=None) == [1, 2, 3, 4]
+    assert [c.get("NextToken") for c in calls] == [None, "p2", "p2", "p3"]
+    assert all(c == dict({"MaxResults": 2}, **({"NextToken": c["NextToken"]} if "NextToken" in c else {})) for c in calls)
