@@ -22,6 +22,21 @@ MAX_SSM_PAGE = 50
 _IN_LIST = re.compile(r"^ec2InstanceId in \[([^\]]*)\]$")
 
 
+class FakeClock:
+    """The clock poll_until and the managers take: sleeping only moves the time on, and each sleep is recorded."""
+
+    def __init__(self, start=0.0):
+        self.t = start
+        self.sleeps = []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
 class LimitExceeded(AssertionError):
     """A call the real API would refuse."""
 

@@ -1,19 +1,7 @@
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._waiting import is_service_task
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._waiting import poll_until
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._waiting import still_busy
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
+from tests.unit.plugins.fake_aws import FakeClock
 
 
 def test_done_on_first_poll_never_sleeps():

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.modules.ecs_container_instance import ContainerInstanceManager
-from tests.unit.plugins.fake_aws import ARN, ACCOUNT, FakeECS, FakeModule, FakeSTS
+from tests.unit.plugins.fake_aws import ARN, ACCOUNT, FakeClock, FakeECS, FakeModule, FakeSTS
 
 DEFAULTS = dict(cluster="c", container_instance=None, managed_instance_id=None, state=None, wait=False, wait_timeout=600,
                 poll_interval=10, force=False, revert_on_timeout=False, attributes=None, remove_attributes=None, result_detail="compact")
@@ -18,19 +18,6 @@ def arn(i, cluster="c"):
 
 def mid(i):
     return "mi-%017x" % i
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-        self.sleeps = []
-
-    def now(self):
-        return self.t
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def manager(ecs, check_mode=False, sts=None, region="us-east-1", **params):

@@ -7,7 +7,7 @@ from ansible_collections.hybridfleet.ecs_anywhere.plugins.modules import ssm_com
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.modules.ssm_command import CommandManager
 from tests.unit.plugins.fake_aws import FakeModule
 from tests.unit.plugins.fake_run_command import FakeRunCommand, instance_id
-from tests.unit.plugins.module_utils.test_waiting import FakeClock
+from tests.unit.plugins.fake_aws import FakeClock
 
 DEFAULTS = dict(instance_ids=None, targets=None, commands=["echo hi"], hide_commands=False, secrets=None, working_directory="",
                 execution_timeout=3600, delivery_timeout=600, max_concurrency="50", max_errors="0", comment=None,
