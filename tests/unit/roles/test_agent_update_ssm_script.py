@@ -80,30 +80,19 @@ def test_installs_the_verified_package_and_restarts_the_agent(tmp_path, host, ke
     assert calls == ["dpkg -i", "systemctl restart ecs"]
 
 
-def test_refuses_a_file_other_than_the_one_the_controller_verified(tmp_path, host, keys):
+@pytest.mark.parametrize("case, signer, package, refusal", [
     # Signed by the pinned key, so only the SHA-256 can tell it is not what the controller checked.
-    url = publish(tmp_path, keys["pinned"])[0]
-    verified = hashlib.sha256(b"what the controller downloaded").hexdigest()
-    proc, calls = run(tmp_path, host, script(keys, [{"format": "deb", "arch": "amd64", "url": url}], {url: verified}))
+    ("another file", "pinned", ("deb", "amd64"), "is not the file the controller verified (SHA-256 "),
+    ("no package for this host", "pinned", ("rpm", "x86_64"), "the controller verified no deb package for amd64"),
+    ("unpinned signer", "other", ("deb", "amd64"), "does not verify: nothing was installed"),
+])
+def test_refuses_and_installs_nothing(tmp_path, host, keys, case, signer, package, refusal):
+    url, sha = publish(tmp_path, keys[signer])
+    if case == "another file":
+        sha = hashlib.sha256(b"what the controller downloaded").hexdigest()
+    proc, calls = run(tmp_path, host, script(keys, [{"format": package[0], "arch": package[1], "url": url}], {url: sha}))
     assert proc.returncode == 1
-    assert "is not the file the controller verified" in proc.stderr and verified in proc.stderr
-    assert "nothing was installed" in proc.stderr
-    assert calls == []
-
-
-def test_refuses_a_host_whose_package_the_controller_did_not_verify(tmp_path, host, keys):
-    url, sha = publish(tmp_path, keys["pinned"])
-    proc, calls = run(tmp_path, host, script(keys, [{"format": "rpm", "arch": "x86_64", "url": url}], {url: sha}))
-    assert proc.returncode == 1
-    assert "the controller verified no deb package for amd64" in proc.stderr
-    assert calls == []
-
-
-def test_refuses_a_signature_by_a_key_that_is_not_pinned(tmp_path, host, keys):
-    url, sha = publish(tmp_path, keys["other"])
-    proc, calls = run(tmp_path, host, script(keys, [{"format": "deb", "arch": "amd64", "url": url}], {url: sha}))
-    assert proc.returncode == 1
-    assert "does not verify: nothing was installed" in proc.stderr
+    assert refusal in proc.stderr and "nothing was installed" in proc.stderr
     assert calls == []
 
 
