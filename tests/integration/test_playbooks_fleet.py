@@ -224,7 +224,7 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         assert commands and all(c["DocumentName"] == "AWS-RunShellScript" for c in commands)
         # What SSM keeps of the commands (the script, each host's output) holds no activation code.
         kept = json.dumps([commands, ssm.list_command_invocations(Details=True)["CommandInvocations"]], default=str)
-        assert "gpg --batch" in kept and "signature verified" in kept
+        assert "--status-fd 1 --verify" in kept and "signature verified" in kept
         # The script holds the host to the package the controller verified: its SHA-256 is the mirror's file's.
         verified = re.findall(r"deb\.amd64 ([0-9a-f]{64}) (\S+?)\"", kept)
         assert verified, kept[:3000]
