@@ -217,8 +217,15 @@ def test_register_refuses_the_ssm_transport(emulator, tmp_path):
     inventory = unreachable_inventory(tmp_path / "hosts.yml", {"edge-4": "127.0.0.1"})
     rc, out = playbook("register", inventory, emulator, extra={"ecs_anywhere_transport": "ssm"})
     assert rc != 0, out[-3000:]
-    assert "ssm (SSM Run Command, no SSH) serves agent_update (amazon-ecs-init only) and drain_and_deregister" in out, out[-3000:]
+    assert ("ssm (SSM Run Command, no SSH) serves agent_update and drain_and_deregister: run register with "
+            "ecs_anywhere_transport=ssh") in out, out[-3000:]
     assert emulator.client("ecs").list_clusters()["clusterArns"] == []
+    # The SSM agent's own update over SSM waits for SSM to report a version: "latest" names none.
+    rc, out = playbook("agent_update", inventory, emulator, extra={
+        "ecs_anywhere_transport": "ssm", "ecs_anywhere_agent_version": "1.105.1-1", "ecs_anywhere_update_ssm_agent": True})
+    assert rc != 0, out[-3000:]
+    assert "with ecs_anywhere_update_ssm_agent over ssm, pin ecs_anywhere_ssm_agent_version" in out, out[-3000:]
+    assert emulator.client("ssm").list_commands()["Commands"] == []
 
 
 # --- register with nothing to enroll ----------------------------------------------------------------------------

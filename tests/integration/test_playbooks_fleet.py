@@ -166,6 +166,18 @@ def installed_ecs_init(host):
     return host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout
 
 
+def installed_ssm_agent(host):
+    return host.exec("dpkg-query -W -f '${Version}' amazon-ssm-agent").stdout
+
+
+def ssm_agent_versions(emulator, hosts):
+    """The AgentVersion SSM reports for each host, in order."""
+    ids = [managed_instance_id(h) for h in hosts]
+    found = {i["InstanceId"]: i["AgentVersion"] for i in emulator.client("ssm").describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": ids}])["InstanceInformationList"]}
+    return [found.get(i) for i in ids]
+
+
 def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulator, sandbox_versions):
     """Issue 14: no SSH at all. Two hosts roll back and forth through SSM Run Command; the third, whose SSM agent is
     stopped, is reported not reached and the rollout stops as ecs_anywhere_max_fail_percentage says."""
@@ -189,9 +201,10 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
             assert "not updated (rollout stopped after failures in an earlier batch)" in summary_row(stopped.stdout, h.name)
         assert [installed_ecs_init(h) for h in hosts] == [new] * 3
 
-        # serial 2: up1 and up2 roll back together; down's batch fails after them.
+        # serial 2: up1 and up2 roll back together, their SSM agents too; down's batch fails after them.
         back = run_playbook("agent_update", ssm_inventory(inventory, [up1, up2, down], "ssm-back.yml"), pb_emulator,
-                            "-e", "ecs_anywhere_serial=2", *rollback)
+                            "-e", "ecs_anywhere_serial=2", "-e", "ecs_anywhere_update_ssm_agent=true",
+                            "-e", "ecs_anywhere_ssm_agent_version=%s" % sandbox_versions["ssm_old"], *rollback)
         assert back.rc != 0, back.tail
         assert "UNREACHABLE" not in back.stdout and "Gathering Facts" not in back.stdout, back.tail
         for h in (up1, up2):
@@ -199,6 +212,9 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
             assert installed_ecs_init(h) == old
         assert "SSM Run Command: not reached: its agent did not pick the command up" in summary_row(back.stdout, down.name), back.tail
         assert installed_ecs_init(down) == new
+        # The SSM agents rolled back through the command they ran: SSM reports the version, dpkg has it.
+        assert ssm_agent_versions(pb_emulator, [up1, up2]) == [sandbox_versions["ssm_old"]] * 2
+        assert [installed_ssm_agent(h) for h in (up1, up2)] == [sandbox_versions["ssm_old"]] * 2
         versions = {ci["ec2InstanceId"]: (ci["versionInfo"]["agentVersion"], ci["agentConnected"])
                     for ci in container_instances(pb_emulator)}
         assert versions == {managed_instance_id(up1): (old_upstream, True), managed_instance_id(up2): (old_upstream, True),
@@ -208,7 +224,7 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         assert commands and all(c["DocumentName"] == "AWS-RunShellScript" for c in commands)
         # What SSM keeps of the commands (the script, each host's output) holds no activation code.
         kept = json.dumps([commands, ssm.list_command_invocations(Details=True)["CommandInvocations"]], default=str)
-        assert "gpg --batch" in kept and "signature verified" in kept
+        assert "--status-fd 1 --verify" in kept and "signature verified" in kept
         # The script holds the host to the package the controller verified: its SHA-256 is the mirror's file's.
         verified = re.findall(r"deb\.amd64 ([0-9a-f]{64}) (\S+?)\"", kept)
         assert verified, kept[:3000]
@@ -225,12 +241,15 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
             if ci["ec2InstanceId"] == down_mi] == [(upstream, True)], timeout=90)
         # One batch whose first host is already at the version: the batch's one command and one ECS wait still run.
         forward = run_playbook("agent_update", ssm_inventory(inventory, [down, up1, up2], "ssm-forward.yml"), pb_emulator,
-                               "-e", "ecs_anywhere_agent_version=%s" % new, "-e", "ecs_anywhere_serial=100%", *ssm_run)
+                               "-e", "ecs_anywhere_agent_version=%s" % new, "-e", "ecs_anywhere_serial=100%",
+                               "-e", "ecs_anywhere_update_ssm_agent=true",
+                               "-e", "ecs_anywhere_ssm_agent_version=%s" % sandbox_versions["ssm_new"], *ssm_run)
         assert forward.rc == 0, forward.tail
         for h in (up1, up2):
             assert summary_row(forward.stdout, h.name).endswith(" updated to %s" % upstream), forward.tail
             assert installed_ecs_init(h) == new
         assert summary_row(forward.stdout, down.name).endswith(" already at %s" % upstream)
+        assert ssm_agent_versions(pb_emulator, [up1, up2]) == [sandbox_versions["ssm_new"]] * 2
         for ci in container_instances(pb_emulator):
             assert (ci["status"], ci["agentConnected"], ci["versionInfo"]["agentVersion"]) == ("ACTIVE", True, upstream)
     finally:

@@ -19,11 +19,13 @@ from gpgkeys import Key, gpg
 TEMPLATE = REPO / "playbooks" / "templates" / "agent_update_ssm.sh.j2"
 WANTED = "1.105.1-1"
 STUBS = {
-    "dpkg-query": 'case "$*" in *Version*) echo "$INSTALLED" ;; esac',
+    "dpkg-query": 'case "$*" in *amazon-ssm-agent*) echo "$SSM_INSTALLED" ;; *Version*) echo "$INSTALLED" ;; esac',
     "dpkg": 'case "$1" in --print-architecture) echo amd64 ;; --compare-versions) exit 1 ;; '
             '-i) echo "dpkg -i" >> "$CALLS" ;; esac',
     "systemctl": 'echo "systemctl $*" >> "$CALLS"',
+    "systemd-run": 'shift 3; echo "systemd-run $*" >> "$CALLS"',
 }
+SSM_WANTED = "3.3.1100.0"
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +48,26 @@ def host(tmp_path):
     # No TMPDIR: the script's mktemp -d holds gpg's home, and under pytest's deep tmp path the agent's socket path
     # would pass the 107-byte limit (on a host it is /tmp/tmp.XXXXXXXXXX/gnupg).
     return {"PATH": "%s:%s" % (stubs, os.environ["PATH"]), "CALLS": str(tmp_path / "calls"), "INSTALLED": "1.100.0-1",
-            "HOME": str(tmp_path)}
+            "SSM_INSTALLED": "3.3.1000.0-1", "HOME": str(tmp_path)}
 
 
-def publish(tmp_path, signer, content=b"amazon-ecs-init package bytes"):
-    package = tmp_path / "mirror" / ("amazon-ecs-init-%s.amd64.deb" % WANTED)
+def publish(tmp_path, signer, content=b"amazon-ecs-init package bytes", name="amazon-ecs-init-%s.amd64.deb" % WANTED,
+            suffix=".asc"):
+    package = tmp_path / "mirror" / name
     package.parent.mkdir(exist_ok=True)
     package.write_bytes(content)
-    signer.sign(package, ".asc")
+    signer.sign(package, suffix)
     return "file://%s" % package, hashlib.sha256(content).hexdigest()
 
 
-def script(keys, packages, verified):
+def script(keys, packages, verified, ssm=False, tmp_path=None):
+    public = gpg(keys["pinned"].home, "--armor", "--export").stdout.decode()
+    pinned = {"fingerprints": [keys["pinned"].fpr], "text": public}
     return jinja2.Template(TEMPLATE.read_text()).render(
-        _ea_run_id="test", _ea_agent_version=WANTED, _ea_allow_downgrade=False,
-        __ea_fingerprints=[keys["pinned"].fpr], __ea_packages=packages, signed_package_verified=verified,
-        __ea_signing_key=gpg(keys["pinned"].home, "--armor", "--export").stdout.decode())
+        _ea_run_id="test", _ea_agent_version=WANTED, _ea_allow_downgrade=False, __ea_packages=packages,
+        signed_package_verified=verified, _ea_update_ssm_agent=ssm, _ea_ssm_agent_version=SSM_WANTED,
+        _ea_ssm_agent_host_cache_dir=str(tmp_path / "ssm-cache") if tmp_path else "",
+        __ea_keys={"amazon-ecs-init": dict(pinned, suffix=".asc"), "amazon-ssm-agent": dict(pinned, suffix=".sig")})
 
 
 def run(tmp_path, host, text):
@@ -74,7 +80,7 @@ def run(tmp_path, host, text):
 
 def test_installs_the_verified_package_and_restarts_the_agent(tmp_path, host, keys):
     url, sha = publish(tmp_path, keys["pinned"])
-    proc, calls = run(tmp_path, host, script(keys, [{"format": "deb", "arch": "amd64", "url": url}], {url: sha}))
+    proc, calls = run(tmp_path, host, script(keys, [{"name": "amazon-ecs-init", "format": "deb", "arch": "amd64", "url": url}], {url: sha}))
     assert proc.returncode == 0, proc.stderr
     assert "signature verified (%s" % keys["pinned"].fpr in proc.stdout
     assert calls == ["dpkg -i", "systemctl restart ecs"]
@@ -83,14 +89,14 @@ def test_installs_the_verified_package_and_restarts_the_agent(tmp_path, host, ke
 @pytest.mark.parametrize("case, signer, package, refusal", [
     # Signed by the pinned key, so only the SHA-256 can tell it is not what the controller checked.
     ("another file", "pinned", ("deb", "amd64"), "is not the file the controller verified (SHA-256 "),
-    ("no package for this host", "pinned", ("rpm", "x86_64"), "the controller verified no deb package for amd64"),
+    ("no package for this host", "pinned", ("rpm", "x86_64"), "the controller verified no deb amazon-ecs-init package for amd64"),
     ("unpinned signer", "other", ("deb", "amd64"), "does not verify: nothing was installed"),
 ])
 def test_refuses_and_installs_nothing(tmp_path, host, keys, case, signer, package, refusal):
     url, sha = publish(tmp_path, keys[signer])
     if case == "another file":
         sha = hashlib.sha256(b"what the controller downloaded").hexdigest()
-    proc, calls = run(tmp_path, host, script(keys, [{"format": package[0], "arch": package[1], "url": url}], {url: sha}))
+    proc, calls = run(tmp_path, host, script(keys, [{"name": "amazon-ecs-init", "format": package[0], "arch": package[1], "url": url}], {url: sha}))
     assert proc.returncode == 1
     assert refusal in proc.stderr and "nothing was installed" in proc.stderr
     assert calls == []
@@ -101,3 +107,30 @@ def test_an_installed_target_version_is_only_restarted(tmp_path, host, keys):
     proc, calls = run(tmp_path, host, script(keys, [], {}))
     assert proc.returncode == 0, proc.stderr
     assert calls == ["systemctl restart ecs"]
+
+
+def test_the_ssm_agent_installs_outside_the_command_from_the_verified_file(tmp_path, host, keys):
+    """The SSM agent's package restarts the agent that runs the script: the install is handed to a transient unit."""
+    host["INSTALLED"] = WANTED
+    url, sha = publish(tmp_path, keys["pinned"], b"amazon-ssm-agent package bytes", "amazon-ssm-agent.deb", ".sig")
+    packages = [{"name": "amazon-ssm-agent", "format": "deb", "arch": "amd64", "url": url}]
+    proc, calls = run(tmp_path, host, script(keys, packages, {url: sha}, ssm=True, tmp_path=tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    kept = tmp_path / "ssm-cache" / "amazon-ssm-agent.deb"
+    assert kept.read_bytes() == b"amazon-ssm-agent package bytes" and oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert calls == ["systemctl restart ecs",
+                     "systemd-run --on-active=5 /bin/sh -c dpkg -i %s && systemctl restart amazon-ssm-agent" % kept]
+    assert "amazon-ssm-agent: signature verified" in proc.stdout
+
+
+@pytest.mark.parametrize("installed, refusal", [("3.3.1100.0-1", None), ("3.3.1000.0-1", "is not the file the controller verified")])
+def test_the_ssm_agent_at_the_version_is_left_alone_and_another_file_refused(tmp_path, host, keys, installed, refusal):
+    host["INSTALLED"], host["SSM_INSTALLED"] = WANTED, installed
+    url = publish(tmp_path, keys["pinned"], b"amazon-ssm-agent package bytes", "amazon-ssm-agent.deb", ".sig")[0]
+    packages = [{"name": "amazon-ssm-agent", "format": "deb", "arch": "amd64", "url": url}]
+    proc, calls = run(tmp_path, host, script(keys, packages, {url: "0" * 64}, ssm=True, tmp_path=tmp_path))
+    assert calls == ["systemctl restart ecs"]
+    if refusal:
+        assert proc.returncode == 1 and refusal in proc.stderr
+    else:
+        assert proc.returncode == 0, proc.stderr
