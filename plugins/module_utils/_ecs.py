@@ -230,3 +230,39 @@ def register_task_definition(client, request):
 @fleet_retry
 def deregister_task_definition(client, arn):
     return client.deregister_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+@handle_errors("describe the ECS service")
+@fleet_retry
+def describe_service(client, cluster, name):
+    """The service (with TAGS) or None when it does not exist or is INACTIVE (ECS keeps deleted ones a while)."""
+    response = client.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    for service in response.get("services", []):
+        if service.get("status") != "INACTIVE":
+            return service
+    return None
+
+
+@handle_errors("create the ECS service")
+@fleet_retry
+def create_service(client, request):
+    return client.create_service(**request)["service"]
+
+
+@handle_errors("update the ECS service")
+@fleet_retry
+def update_service(client, request):
+    return client.update_service(**request)["service"]
+
+
+@handle_errors("delete the ECS service", missing_codes=("ServiceNotFoundException",), missing_value=None)
+@fleet_retry
+def delete_service(client, cluster, name):
+    # force: a DAEMON service has no desired count to scale to zero first; REPLICA services are at zero by then.
+    return client.delete_service(cluster=cluster, service=name, force=True)["service"]
+
+
+@handle_errors("list the service's tasks")
+def list_service_task_arns(client, cluster, service):
+    return paginate(client, "list_tasks", "taskArns", "nextToken", cluster=cluster, serviceName=service, desiredStatus="RUNNING",
+                    maxResults=ECS_TASK_PAGE)
