@@ -209,14 +209,13 @@ changed_fields:
 import time
 import uuid
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _service_plan
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ecs_tags import apply_ecs_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import _snake_text
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import dict_to_tags
@@ -311,20 +310,8 @@ class ServiceManager:
         return _ecs.update_service(self.client, request)
 
     def retag(self, current):
-        tags = tags_to_dict(current.get("tags"), key="key", value="value")
-        if self.tags is None:
-            return tags
-        to_set, to_remove = compare_aws_tags(tags, self.tags, self.p["purge_tags"])
-        after = {k: v for k, v in tags.items() if k not in to_remove}
-        after.update(to_set)
-        check_tags(to_set, "ecs", existing=len(after) - len(to_set))
-        self.diff.add("tags", tags, after)
-        if not self.module.check_mode:
-            if to_remove:
-                _ecs.untag_resource(self.client, current["serviceArn"], to_remove)
-            if to_set:
-                _ecs.tag_resource(self.client, current["serviceArn"], dict_to_tags(to_set, key="key", value="value"))
-        return after
+        return apply_ecs_tags(self.module, self.client, current["serviceArn"], tags_to_dict(current.get("tags"), key="key", value="value"),
+                              self.tags, self.p["purge_tags"], self.diff)
 
     # --- absent ------------------------------------------------------------------------------------------------------
     def absent(self, current):

@@ -170,13 +170,12 @@ deregistered:
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _task_definition
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ecs_tags import apply_ecs_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import dict_to_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._user_input import check_tags
@@ -216,7 +215,9 @@ class TaskDefinitionManager:
             self.diff.add("definition", before, after)
             definition, tags = self.register(wanted, current, tags_dict(current_tags))
         else:
-            definition, tags = current, self.retag(current, tags_dict(current_tags))
+            tags = apply_ecs_tags(self.module, self.client, current["taskDefinitionArn"], tags_dict(current_tags), self.tags,
+                                  self.p["purge_tags"], self.diff)
+            definition = current
         return {"changed": self.diff.has_changes, "task_definition": definition, "changed_fields": changed_fields,
                 "tags": tags, "deregistered": [], "diff": self.diff.as_diff()}
 
@@ -229,21 +230,6 @@ class TaskDefinitionManager:
             return predicted, tags
         request = dict(wanted, tags=dict_to_tags(tags, key="key", value="value")) if tags else wanted
         return _ecs.register_task_definition(self.client, request), tags
-
-    def retag(self, definition, current):
-        if self.tags is None:
-            return current
-        to_set, to_remove = compare_aws_tags(current, self.tags, self.p["purge_tags"])
-        after = {k: v for k, v in current.items() if k not in to_remove}
-        after.update(to_set)
-        check_tags(to_set, "ecs", existing=len(after) - len(to_set))
-        self.diff.add("tags", current, after)
-        if not self.module.check_mode:
-            if to_remove:
-                _ecs.untag_resource(self.client, definition["taskDefinitionArn"], to_remove)
-            if to_set:
-                _ecs.tag_resource(self.client, definition["taskDefinitionArn"], dict_to_tags(to_set, key="key", value="value"))
-        return after
 
     def absent(self):
         if self.p["revision"] is not None:
