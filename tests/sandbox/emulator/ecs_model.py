@@ -48,6 +48,18 @@ def task_containers(region, cluster, task_id, definitions, bindings):
     return out
 
 
+def describe_many(region, cluster, refs, kind, table, shape):
+    """DescribeServices / DescribeTasks: (found, failures) for refs given by name, id or ARN, MISSING for the unknown."""
+    found, failures = [], []
+    for ref in refs:
+        item = table.get(ref.split("/")[-1])
+        if item is None:
+            failures.append({"arn": ref if ref.startswith("arn:") else arn(region, kind, cluster, ref), "reason": "MISSING"})
+        else:
+            found.append(shape(item))
+    return found, failures
+
+
 def tags_shape(tags):
     return [{"key": k, "value": v} for k, v in tags.items()]
 

@@ -6,7 +6,7 @@ import time
 
 from . import ecs_placement
 from .ecs_instances import invalid_next_token, max_results
-from .ecs_model import Service, arn, tags_from
+from .ecs_model import Service, arn, describe_many, tags_from
 from .ecs_task_definitions import ACCOUNT_ROOT
 from .errors import AwsError, ecs_invalid
 from .pagination import paginate
@@ -173,14 +173,8 @@ class ServiceOperations:
         if not refs:
             raise ecs_invalid("services can not be empty.")
         with_tags = "TAGS" in (params.get("include") or [])
-        found, failures = [], []
-        for ref in refs:
-            service = cluster.services.get(ref.split("/")[-1])
-            if service is None:
-                full = ref if ref.startswith("arn:") else arn(region.name, "service", cluster.name, ref)
-                failures.append({"arn": full, "reason": "MISSING"})
-            else:
-                found.append(self._answer(cluster, service, with_tags))
+        found, failures = describe_many(region.name, cluster.name, refs, "service", cluster.services,
+                                        lambda service: self._answer(cluster, service, with_tags))
         return {"services": found, "failures": failures}
 
     def list_services(self, region, params, req):

@@ -9,7 +9,7 @@ import time
 from . import ecs_placement
 from .ecs_deployments import Deployer
 from .ecs_instances import invalid_next_token, max_results, queryable
-from .ecs_model import Task, arn, new_id, tags_from, task_containers
+from .ecs_model import Task, arn, describe_many, new_id, tags_from, task_containers
 from .ecs_services import ServiceOperations
 from .errors import AwsError, ecs_invalid
 from .pagination import paginate
@@ -209,14 +209,7 @@ class Scheduler(ServiceOperations):
         if not refs:
             raise ecs_invalid("Tasks cannot be empty.")
         with_tags = "TAGS" in (params.get("include") or [])
-        found, failures = [], []
-        for ref in refs:
-            task = cluster.tasks.get(ref.split("/")[-1])
-            if task is None:
-                full = ref if ref.startswith("arn:") else arn(region.name, "task", cluster.name, ref)
-                failures.append({"arn": full, "reason": "MISSING"})
-            else:
-                found.append(task.shape(with_tags))
+        found, failures = describe_many(region.name, cluster.name, refs, "task", cluster.tasks, lambda task: task.shape(with_tags))
         return {"tasks": found, "failures": failures}
 
     def list_tasks(self, region, params, req):
