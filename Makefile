@@ -118,9 +118,10 @@ demo: venv collection-link  ## the main job in the local sandbox: enroll, update
 	$(MAKE) --no-print-directory sandbox-up N=$(N)
 	$(PYTHON) -m tests.sandbox.demo
 
-# The molecule VM scenario keeps one core busy in QEMU (no KVM) for most of its run, while integration's
-# workers mostly wait on agents and polls: the two run side by side, then the container scenarios.
-TEST_SUITES := unit lint sanity emulator-tests integration-and-molecule-vm molecule-containers fresh-start-test
+# The molecule scenarios run beside integration (mk/molecule.mk, integration-and-molecule): the VM one keeps a
+# core busy in QEMU (no KVM), then the container ones follow one at a time, while integration's workers mostly
+# wait on agents and polls.
+TEST_SUITES := unit lint sanity emulator-tests integration-and-molecule fresh-start-test
 
 # A fresh machine's first start (no engine, no docker0, empty data root) in namespaces of its own, so
 # `make test` goes through it on every machine. Alone and last: beside other tests' hosts booting, their

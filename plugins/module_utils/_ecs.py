@@ -6,6 +6,11 @@ Batch helpers take any number of ids and make the fewest calls the API allows; c
 per instance.
 """
 
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
 from ._batching import ECS_ATTRIBUTE_BATCH
 from ._batching import ECS_CLUSTER_PAGE
 from ._batching import ECS_DESCRIBE_BATCH
@@ -18,6 +23,7 @@ from ._batching import chunks
 from ._batching import chunks_by_length
 from ._batching import paginate
 from ._batching import unique
+from ._errors import error_code
 from ._errors import handle_errors
 from ._retry import fleet_retry
 
@@ -188,3 +194,75 @@ def tag_resource(client, arn, tags):
 @fleet_retry
 def untag_resource(client, arn, keys):
     client.untag_resource(resourceArn=arn, tagKeys=list(keys))
+
+
+# ECS answers ClientException both for "no such (ACTIVE) task definition" and for other client errors: only
+# this message means the family has no ACTIVE revision (or the revision does not exist).
+TASK_DEFINITION_MISSING = "Unable to describe task definition"
+
+
+@handle_errors("describe the task definition")
+def describe_task_definition(client, ref):
+    """(definition, tags) of FAMILY (its latest ACTIVE revision), FAMILY:REVISION or an ARN; (None, []) when there is none."""
+    try:
+        response = fleet_retry(client.describe_task_definition)(taskDefinition=ref, include=["TAGS"])
+    except botocore.exceptions.ClientError as e:
+        if error_code(e) == "ClientException" and TASK_DEFINITION_MISSING in e.response.get("Error", {}).get("Message", ""):
+            return None, []
+        raise
+    return response["taskDefinition"], response.get("tags") or []
+
+
+@handle_errors("list the task definitions")
+def list_active_task_definitions(client, family):
+    """ARNs of the family's ACTIVE revisions, oldest first (pages of 100)."""
+    return paginate(client, "list_task_definitions", "taskDefinitionArns", "nextToken", familyPrefix=family, status="ACTIVE",
+                    sort="ASC", maxResults=ECS_LIST_PAGE)
+
+
+@handle_errors("register the task definition")
+@fleet_retry
+def register_task_definition(client, request):
+    return client.register_task_definition(**request)["taskDefinition"]
+
+
+@handle_errors("deregister the task definition")
+@fleet_retry
+def deregister_task_definition(client, arn):
+    return client.deregister_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+@handle_errors("describe the ECS service")
+@fleet_retry
+def describe_service(client, cluster, name):
+    """The service (with TAGS) or None when it does not exist or is INACTIVE (ECS keeps deleted ones a while)."""
+    response = client.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    for service in response.get("services", []):
+        if service.get("status") != "INACTIVE":
+            return service
+    return None
+
+
+@handle_errors("create the ECS service")
+@fleet_retry
+def create_service(client, request):
+    return client.create_service(**request)["service"]
+
+
+@handle_errors("update the ECS service")
+@fleet_retry
+def update_service(client, request):
+    return client.update_service(**request)["service"]
+
+
+@handle_errors("delete the ECS service", missing_codes=("ServiceNotFoundException",), missing_value=None)
+@fleet_retry
+def delete_service(client, cluster, name):
+    # force: a DAEMON service has no desired count to scale to zero first; REPLICA services are at zero by then.
+    return client.delete_service(cluster=cluster, service=name, force=True)["service"]
+
+
+@handle_errors("list the service's tasks")
+def list_service_task_arns(client, cluster, service):
+    return paginate(client, "list_tasks", "taskArns", "nextToken", cluster=cluster, serviceName=service, desiredStatus="RUNNING",
+                    maxResults=ECS_TASK_PAGE)

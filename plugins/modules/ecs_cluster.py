@@ -96,13 +96,12 @@ cluster:
       type: int
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import run
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._ecs_tags import apply_ecs_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import dict_to_tags
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._shaping import shape_cluster
@@ -144,19 +143,8 @@ class ClusterManager:
                 cluster = dict(cluster, container_insights=wanted_insights)
             else:
                 cluster = shape_cluster(_ecs.update_cluster_settings(self.client, self.name, self._settings()))
-        if self.tags is not None:
-            to_set, to_remove = compare_aws_tags(current["tags"], self.tags, self.p["purge_tags"])
-            after_tags = {k: v for k, v in current["tags"].items() if k not in to_remove}
-            after_tags.update(to_set)
-            check_tags(to_set, "ecs", existing=len(after_tags) - len(to_set))
-            self.diff.add("tags", current["tags"], after_tags)
-            if not self.module.check_mode:
-                if to_remove:
-                    _ecs.untag_resource(self.client, current["cluster_arn"], to_remove)
-                if to_set:
-                    _ecs.tag_resource(self.client, current["cluster_arn"], dict_to_tags(to_set, key="key", value="value"))
-            cluster = dict(cluster, tags=after_tags)
-        return cluster
+        tags = apply_ecs_tags(self.module, self.client, current["cluster_arn"], current["tags"], self.tags, self.p["purge_tags"], self.diff)
+        return dict(cluster, tags=tags)
 
     def create(self):
         check_tags(self.tags or {}, "ecs")

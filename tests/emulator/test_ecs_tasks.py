@@ -60,6 +60,10 @@ def test_service_scaling_update_and_delete(ecs, container_instance, task_definit
     task_definition(family="web", cpu=128)
     updated = ecs.update_service(cluster="edge", service="web", taskDefinition="web:2")["service"]
     assert updated["taskDefinition"].endswith("web:2") and updated["runningCount"] == 1
+    # The rolling deployment moves one step per ECS call (test_ecs_services.py covers the steps).
+    for _ in range(10):
+        if len(ecs.describe_services(cluster="edge", services=["web"])["services"][0]["deployments"]) == 1:
+            break
     running = ecs.describe_tasks(cluster="edge", tasks=ecs.list_tasks(cluster="edge")["taskArns"])["tasks"]
     assert [t["taskDefinitionArn"].split("/")[-1] for t in running] == ["web:2"]
     with pytest.raises(ecs.exceptions.InvalidParameterException):

@@ -38,12 +38,12 @@ def ansible_env(**extra):
     return env
 
 
-def playbook(name, inventory, emulator, *args, extra=None, timeout=300):
-    """ansible-playbook hybridfleet.ecs_anywhere.NAME as a user runs it; returns (rc, output)."""
+def playbook(name, inventory, emulator, *args, extra=None, timeout=300, keys=None):
+    """ansible-playbook hybridfleet.ecs_anywhere.NAME as a user runs it (with other access `keys`); returns (rc, output)."""
     variables = dict({"ecs_anywhere_endpoint_url": emulator.url, "ecs_anywhere_poll_interval": 1,
                       "ecs_anywhere_report_dir": str(Path(inventory).parent / "reports")}, **(extra or {}))
     cmd = [ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere." + name, "-i", str(inventory), "-e", json.dumps(variables)] + list(args)
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(**(keys or {})), capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 

@@ -170,6 +170,17 @@ def installed_ssm_agent(host):
     return host.exec("dpkg-query -W -f '${Version}' amazon-ssm-agent").stdout
 
 
+def ssm_update_journal(hosts):
+    """What the hosts say about their SSM agent's own update: read when an assertion about it fails."""
+    command = ("dpkg-query -W amazon-ssm-agent; systemctl list-units --all --no-pager 'hybridfleet-ssm-update-*'; "
+               "journalctl --no-pager -o short-precise -n 60 -u 'hybridfleet-ssm-update-*' -u amazon-ssm-agent")
+    said = []
+    for host in hosts:
+        result = host.exec(command, check=False)
+        said.append("\n--- %s\n%s%s" % (host.name, result.stdout, result.stderr))
+    return "".join(said)
+
+
 def ssm_agent_versions(emulator, hosts):
     """The AgentVersion SSM reports for each host, in order."""
     ids = [managed_instance_id(h) for h in hosts]
@@ -187,6 +198,10 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
     up1, up2, down = hosts
     down_mi = managed_instance_id(down)
     ssm_run = ["-e", "ecs_anywhere_transport=ssm", "-e", "ecs_anywhere_update_timeout=30"]
+    # The SSM agent installs itself 5 s after its command replied, restarts and heartbeats: on a loaded CI machine
+    # that took more than the 30 s that suffice for the ECS agent (CI failed twice so); 90 s is still well under
+    # the playbook's default of 300. It costs the stopped host's batch in the back leg 60 s more to time out.
+    ssm_agent_budget = ["-e", "ecs_anywhere_update_timeout=90"]
     try:
         assert all(ssh_stopped(h) for h in hosts)
         # Stopped just now: SSM still shows it Online, so the command goes out and is never picked up.
@@ -204,11 +219,13 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         # serial 2: up1 and up2 roll back together, their SSM agents too; down's batch fails after them.
         back = run_playbook("agent_update", ssm_inventory(inventory, [up1, up2, down], "ssm-back.yml"), pb_emulator,
                             "-e", "ecs_anywhere_serial=2", "-e", "ecs_anywhere_update_ssm_agent=true",
-                            "-e", "ecs_anywhere_ssm_agent_version=%s" % sandbox_versions["ssm_old"], *rollback)
+                            "-e", "ecs_anywhere_ssm_agent_version=%s" % sandbox_versions["ssm_old"], *rollback,
+                            *ssm_agent_budget)
         assert back.rc != 0, back.tail
         assert "UNREACHABLE" not in back.stdout and "Gathering Facts" not in back.stdout, back.tail
         for h in (up1, up2):
-            assert summary_row(back.stdout, h.name).endswith(" rolled back to %s" % old_upstream), back.tail
+            assert summary_row(back.stdout, h.name).endswith(" rolled back to %s" % old_upstream), \
+                back.tail + ssm_update_journal((up1, up2))
             assert installed_ecs_init(h) == old
         assert "SSM Run Command: not reached: its agent did not pick the command up" in summary_row(back.stdout, down.name), back.tail
         assert installed_ecs_init(down) == new
@@ -243,8 +260,9 @@ def test_agent_update_over_ssm_run_command_with_sshd_stopped(pb_fleet, pb_emulat
         forward = run_playbook("agent_update", ssm_inventory(inventory, [down, up1, up2], "ssm-forward.yml"), pb_emulator,
                                "-e", "ecs_anywhere_agent_version=%s" % new, "-e", "ecs_anywhere_serial=100%",
                                "-e", "ecs_anywhere_update_ssm_agent=true",
-                               "-e", "ecs_anywhere_ssm_agent_version=%s" % sandbox_versions["ssm_new"], *ssm_run)
-        assert forward.rc == 0, forward.tail
+                               "-e", "ecs_anywhere_ssm_agent_version=%s" % sandbox_versions["ssm_new"], *ssm_run,
+                               *ssm_agent_budget)
+        assert forward.rc == 0, forward.tail + ssm_update_journal((up1, up2))
         for h in (up1, up2):
             assert summary_row(forward.stdout, h.name).endswith(" updated to %s" % upstream), forward.tail
             assert installed_ecs_init(h) == new

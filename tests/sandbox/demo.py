@@ -7,7 +7,7 @@ packages, three Debian systemd hosts; `.sandbox/env` and `.sandbox/inventory.yml
                            Docker + SSM agent + ECS agent, verify, delete the activation)
   2. fleet                 what ECS and SSM now show
   3. agent_update          roll the ECS agent to the newer stand-in version, one host per batch
-  4. service               run a small EXTERNAL service through the emulated ECS: tasks land on the hosts
+  4. deploy                run a small EXTERNAL service with the deploy playbook: tasks land on the hosts
   5. drain_and_deregister  take one host out: its tasks move to the others
   6. fleet                 what ECS and SSM show now
 
@@ -192,24 +192,15 @@ def wait_for(what, probe, timeout=90):
     raise DemoError("timed out after %d s waiting for %s" % (timeout, what))
 
 
-def deploy_service(ecs, ssm, desired):
-    ecs.register_task_definition(
-        family=SERVICE, requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
-        containerDefinitions=[{"name": "web", "image": "public.ecr.aws/nginx/nginx:stable", "cpu": 128, "memory": 64,
-                               "essential": True, "portMappings": [{"containerPort": 80, "hostPort": 0}]}])
-    say("task definition %s: requiresCompatibilities EXTERNAL, networkMode bridge" % SERVICE)
-    existing = [s for s in ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"] if s["status"] == "ACTIVE"]
-    if existing:
-        ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=SERVICE, desiredCount=desired)
-    else:
-        ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=SERVICE, desiredCount=desired,
-                           launchType="EXTERNAL")
-    say("service %s: launchType EXTERNAL, desiredCount %d" % (SERVICE, desired))
-    placed = wait_for("%d running tasks" % desired,
-                      lambda: (lambda p: p if sum(map(len, p.values())) >= desired else None)(tasks_by_host(ecs, ssm)))
-    for host, tasks in sorted(placed.items()):
-        say("  %-16s runs %s" % (host, ", ".join(tasks)))
-    return placed
+def deploy_service(env, inventory, desired):
+    """The deploy playbook, as a user runs it: task definition, EXTERNAL service, wait, which host runs what."""
+    settings_file = settings.STATE / "demo-service.json"
+    settings_file.write_text(json.dumps({
+        "ecs_anywhere_deploy_name": SERVICE, "ecs_anywhere_deploy_desired_count": desired,
+        "ecs_anywhere_deploy_containers": [{"name": "web", "image": "public.ecr.aws/nginx/nginx:stable", "cpu": 128, "memory": 64,
+                                           "portMappings": [{"containerPort": 80, "hostPort": 0}]}]}, indent=2) + "\n")
+    shown = settings_file.relative_to(REPO) if settings_file.is_relative_to(REPO) else settings_file
+    playbook("deploy", env, inventory, "4-deploy", "-e", "@%s" % shown)
 
 
 def ensure_role_without_managed_policies(iam):
@@ -265,8 +256,9 @@ def main(argv=None):
         step(3, "agent_update: roll amazon-ecs-init to %s, 25%% of the fleet per batch" % new)
         playbook("agent_update", env, inventory, "3-agent-update", "-e", "ecs_anywhere_agent_version=%s" % new)
 
-        step(4, "deploy a small EXTERNAL service: its tasks run on the hosts")
-        placed = deploy_service(ecs, ssm, desired=len(hosts))
+        step(4, "deploy: a small EXTERNAL service, its tasks run on the hosts")
+        deploy_service(env, inventory, desired=len(hosts))
+        placed = tasks_by_host(ecs, ssm)
 
         victim = args.drain_host or next((h for h in hosts if h in placed), hosts[0])
         step(5, "drain_and_deregister %s: its tasks move to the other hosts" % victim)

@@ -1,10 +1,11 @@
 """ECS front: which operations the project layer owns, cluster look-ups, and fixes to moto's answers for
 clusters and task definitions. Container instances live in ecs_instances.py, services and tasks in
-ecs_tasks.py; everything else (capacity providers, account settings, ...) is moto's."""
+ecs_tasks.py, task definitions in ecs_task_definitions.py; everything else (capacity providers, account settings, ...) is moto's."""
 import logging
 
 from .ecs_instances import ContainerInstances
 from .ecs_model import ClusterState
+from .ecs_task_definitions import TaskDefinitions
 from .ecs_tasks import Scheduler
 from . import limits
 from .errors import AwsError, ecs_invalid
@@ -19,6 +20,7 @@ class EcsRegion:
     def __init__(self, name):
         self.name = name
         self.clusters = {}
+        self.task_definitions = {}  # ARN -> registeredAt, registeredBy, deregisteredAt (moto keeps none)
 
 
 class EcsService:
@@ -26,6 +28,7 @@ class EcsService:
         self.emu = emu
         self.instances = ContainerInstances(self)
         self.scheduler = Scheduler(self)
+        self.task_definitions = TaskDefinitions(self)
         self.operations = {
             "RegisterContainerInstance": self.instances.register,
             "DeregisterContainerInstance": self.instances.deregister,
@@ -54,7 +57,9 @@ class EcsService:
             "UpdateCluster": self.update_cluster,
             "UpdateClusterSettings": self.update_cluster_settings,
             "DeleteCluster": self.delete_cluster,
-            "RegisterTaskDefinition": self.register_task_definition,
+            "RegisterTaskDefinition": self.task_definitions.register,
+            "DescribeTaskDefinition": self.task_definitions.describe,
+            "DeregisterTaskDefinition": self.task_definitions.deregister,
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
@@ -141,20 +146,6 @@ class EcsService:
                                "The Cluster cannot be deleted while Tasks are active.")
         result = self.emu.moto.forward_json(req)
         region.clusters.pop(name, None)
-        return result
-
-    # --- task definitions ----------------------------------------------------------------------------------
-    def register_task_definition(self, region, params, req):
-        """moto turns any non-EC2 compatibility into FARGATE + awsvpc; EXTERNAL keeps the requested mode."""
-        result = self.emu.moto.forward_json(req)
-        requires = params.get("requiresCompatibilities") or []
-        if "EXTERNAL" in requires and "FARGATE" not in requires:
-            definition = result["taskDefinition"]
-            model = self.emu.moto.task_definition(region.name, definition["taskDefinitionArn"])
-            model.network_mode = params.get("networkMode") or "bridge"
-            model.compatibilities = ["EC2", "EXTERNAL"]
-            definition["networkMode"] = model.network_mode
-            definition["compatibilities"] = model.compatibilities
         return result
 
     # --- tags ----------------------------------------------------------------------------------------------

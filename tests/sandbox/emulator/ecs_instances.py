@@ -104,7 +104,7 @@ class ContainerInstances:
         if params.get("filter"):
             predicate = query_language.compile_filter(params["filter"])
             now, window = time.time(), self.config.agent_connected_window
-            selected = [i for i in selected if predicate(_queryable(cluster, i, now, window))]
+            selected = [i for i in selected if predicate(queryable(cluster, i, now, window))]
         page, token = paginate(selected, max_results(params), params.get("nextToken"), invalid_next_token)
         out = {"containerInstanceArns": [i.arn for i in page]}
         if token:
@@ -253,7 +253,7 @@ def _attribute_out(instance, attr):
     return out
 
 
-def _queryable(cluster, instance, now, window):
+def queryable(cluster, instance, now, window):
     """The instance as the query language sees it; connection and task groups are computed only when asked."""
     return query_language.Instance(
         attributes=instance.attributes, ec2_instance_id=instance.ec2_instance_id,

@@ -1,6 +1,8 @@
 """ECS records the project layer owns (container instances, services, tasks) and their API shapes."""
 import collections
 import dataclasses
+import math
+import secrets
 import time
 import uuid
 
@@ -22,10 +24,40 @@ def cluster_arn(region, cluster):
     return "arn:aws:ecs:%s:%s:cluster/%s" % (region, ACCOUNT_ID, cluster)
 
 
-def task_containers(region, cluster, task_id, definitions):
-    """Container entries of a task, with ARNs fixed at creation so every describe shows the same ones."""
-    return [{"containerArn": "arn:aws:ecs:%s:%s:container/%s/%s/%s" % (region, ACCOUNT_ID, cluster, task_id, new_id()),
-             "name": d.get("name"), "image": d.get("image"), "cpu": str(d.get("cpu", 0))} for d in definitions]
+def deployment_id():
+    """ECS's form: ecs-svc/ and 19 digits. Service tasks carry it as their startedBy."""
+    return "ecs-svc/" + str(uuid.uuid4().int)[:19]
+
+
+def task_containers(region, cluster, task_id, definitions, bindings):
+    """Container entries of a task, fixed at creation so every describe shows the same ones. runtimeId is the Docker
+    container id (64 hex digits); healthStatus is UNKNOWN unless the definition has a healthCheck (botocore's
+    Container.healthStatus), and such a container is HEALTHY once running: there is no real check to fail."""
+    out = []
+    for definition, network_bindings in zip(definitions, bindings):
+        container = {"containerArn": "arn:aws:ecs:%s:%s:container/%s/%s/%s"
+                     % (region, ACCOUNT_ID, cluster, task_id, new_id()),
+                     "name": definition.get("name"), "image": definition.get("image"),
+                     "runtimeId": secrets.token_hex(32), "cpu": str(definition.get("cpu", 0)),
+                     "healthStatus": "HEALTHY" if definition.get("healthCheck") else "UNKNOWN",
+                     "networkBindings": network_bindings}
+        for key in ("memory", "memoryReservation"):
+            if definition.get(key) is not None:
+                container[key] = str(definition[key])
+        out.append(container)
+    return out
+
+
+def describe_many(region, cluster, refs, kind, table, shape):
+    """DescribeServices / DescribeTasks: (found, failures) for refs given by name, id or ARN, MISSING for the unknown."""
+    found, failures = [], []
+    for ref in refs:
+        item = table.get(ref.split("/")[-1])
+        if item is None:
+            failures.append({"arn": ref if ref.startswith("arn:") else arn(region, kind, cluster, ref), "reason": "MISSING"})
+        else:
+            found.append(shape(item))
+    return found, failures
 
 
 def tags_shape(tags):
@@ -71,6 +103,7 @@ class ContainerInstance:
     used_cpu: int = 0
     used_memory: int = 0
     task_ids: set = dataclasses.field(default_factory=set)
+    used_ports: set = dataclasses.field(default_factory=set)  # (protocol, port) fixed host ports of running tasks
 
     @property
     def external(self):
@@ -86,6 +119,18 @@ class ContainerInstance:
         used = {"CPU": self.used_cpu, "MEMORY": self.used_memory}.get(name, 0)
         return self.capacity(name) - used
 
+    def reserved_ports(self, protocol):
+        """Host ports the agent registered as unavailable (PORTS for tcp, PORTS_UDP for udp)."""
+        name = "PORTS_UDP" if protocol == "udp" else "PORTS"
+        for res in self.registered_resources:
+            if res["name"] == name:
+                return {int(p) for p in res.get("stringSetValue") or [] if str(p).isdigit()}
+        return set()
+
+    def ports_in_use(self, protocol):
+        """Reserved ports plus the fixed host ports running tasks hold: what remainingResources lists."""
+        return self.reserved_ports(protocol) | {port for proto, port in self.used_ports if proto == protocol}
+
     def connected(self, now, window):
         if self.status == "INACTIVE":
             return False
@@ -100,6 +145,9 @@ class ContainerInstance:
             copy = dict(res)
             if res["name"] in ("CPU", "MEMORY"):
                 copy["integerValue"] = self.remaining(res["name"])
+            elif res["name"] in ("PORTS", "PORTS_UDP"):
+                protocol = "udp" if res["name"] == "PORTS_UDP" else "tcp"
+                copy["stringSetValue"] = [str(p) for p in sorted(self.ports_in_use(protocol))]
             remaining.append(copy)
         out = {"containerInstanceArn": self.arn, "ec2InstanceId": self.ec2_instance_id, "version": self.version,
                "versionInfo": dict(self.version_info), "remainingResources": remaining,
@@ -132,6 +180,7 @@ class Task:
     group: str
     started_by: str = None
     service: str = None
+    deployment: str = None  # id of the service deployment that started it
     instance_id: str = None
     instance_arn: str = None
     tags: dict = dataclasses.field(default_factory=dict)
@@ -143,6 +192,10 @@ class Task:
     stopped_reason: str = None
     stop_code: str = None
     version: int = 1
+    host_ports: list = dataclasses.field(default_factory=list)  # fixed (protocol, port) it holds on its instance
+    health: str = "UNKNOWN"
+    enable_execute_command: bool = False
+    attributes: list = dataclasses.field(default_factory=list)
 
     def stop(self, reason, code="UserInitiated"):
         now = time.time()
@@ -153,15 +206,18 @@ class Task:
         self.version += 1
 
     def shape(self, with_tags=False):
-        containers = [dict(c, taskArn=self.arn, lastStatus=self.status, networkBindings=[], networkInterfaces=[])
+        containers = [dict(c, taskArn=self.arn, lastStatus=self.status, networkInterfaces=[])
                       for c in self.containers]
+        # Tasks start at once (no image pull, no agent round trip): every step of the start happened at creation.
         out = {"taskArn": self.arn, "clusterArn": cluster_arn(self.region, self.cluster),
                "taskDefinitionArn": self.task_definition_arn, "lastStatus": self.status,
                "desiredStatus": self.desired, "cpu": str(self.cpu), "memory": str(self.memory),
                "containers": containers, "version": self.version, "createdAt": self.created,
+               "connectivityAt": self.created, "pullStartedAt": self.created, "pullStoppedAt": self.created,
                "startedAt": self.created, "group": self.group, "launchType": self.launch_type,
                "overrides": self.overrides or {"containerOverrides": [], "inferenceAcceleratorOverrides": []},
-               "connectivity": "CONNECTED", "attachments": [], "attributes": [], "healthStatus": "UNKNOWN"}
+               "connectivity": "CONNECTED", "attachments": [], "attributes": list(self.attributes),
+               "healthStatus": self.health, "enableExecuteCommand": self.enable_execute_command}
         if self.instance_arn:
             out["containerInstanceArn"] = self.instance_arn
         if self.started_by:
@@ -175,25 +231,78 @@ class Task:
 
 
 @dataclasses.dataclass
+class Deployment:
+    """One task definition rolling out (PRIMARY) or being replaced (ACTIVE); its tasks carry its id."""
+    id: str
+    task_definition_arn: str
+    desired_count: int
+    launch_type: str
+    created: float
+    updated: float = None
+    status: str = "PRIMARY"
+    rollout_state: str = "IN_PROGRESS"
+    failed_tasks: int = 0
+
+    def touch(self):
+        self.updated = time.time()
+
+    def shape(self, running):
+        # moto 5.2.5 words rolloutStateReason the same way ("ECS deployment <id> in progress." / "... completed.");
+        # the API reference documents the field but not the text.
+        verb = "completed" if self.rollout_state == "COMPLETED" else "in progress"
+        return {"id": self.id, "status": self.status, "taskDefinition": self.task_definition_arn,
+                "desiredCount": self.desired_count, "pendingCount": 0, "runningCount": running,
+                "failedTasks": self.failed_tasks, "createdAt": self.created, "updatedAt": self.updated or self.created,
+                "launchType": self.launch_type, "rolloutState": self.rollout_state,
+                "rolloutStateReason": "ECS deployment %s %s." % (self.id, verb)}
+
+
+def rolling_bounds(desired, configuration):
+    """(minimum running, maximum running) during a deployment: minimumHealthyPercent of the desired count rounded up,
+    maximumPercent rounded down (botocore's DeploymentConfiguration documentation)."""
+    low = math.ceil(desired * configuration.get("minimumHealthyPercent", 100) / 100)
+    high = math.floor(desired * configuration.get("maximumPercent", 200) / 100)
+    return low, high
+
+
+@dataclasses.dataclass
 class Service:
     name: str
     arn: str
     cluster: str
     region: str
-    task_definition_arn: str
     desired_count: int
     launch_type: str
     created: float
     tags: dict
     deployment_configuration: dict
+    deployments: list  # Deployment, the PRIMARY first
     status: str = "ACTIVE"
     task_ids: set = dataclasses.field(default_factory=set)
     events: collections.deque = dataclasses.field(default_factory=lambda: collections.deque(maxlen=100))
-    deployment_id: str = dataclasses.field(default_factory=lambda: "ecs-svc/" + str(uuid.uuid4().int)[:19])
     updated: float = None
     scheduling_strategy: str = "REPLICA"
     placement_constraints: list = dataclasses.field(default_factory=list)
     placement_strategy: list = dataclasses.field(default_factory=list)
+    created_by: str = None
+    enable_execute_command: bool = False
+
+    @property
+    def primary(self):
+        return self.deployments[0]
+
+    @property
+    def task_definition_arn(self):
+        return self.primary.task_definition_arn
+
+    def deploy(self, task_definition_arn):
+        """A new PRIMARY deployment; the previous ones become ACTIVE and are scaled down as it scales up."""
+        for old in self.deployments:
+            old.status = "ACTIVE"
+            old.touch()
+        self.deployments.insert(0, Deployment(id=deployment_id(), task_definition_arn=task_definition_arn,
+                                              desired_count=self.desired_count, launch_type=self.launch_type,
+                                              created=time.time()))
 
     def event(self, message):
         if self.events and self.events[0]["message"] == message:
@@ -201,20 +310,21 @@ class Service:
         self.events.appendleft({"id": str(uuid.uuid4()), "createdAt": time.time(), "message": message})
 
     def shape(self, running, with_tags=False):
-        deployment = {"id": self.deployment_id, "status": "PRIMARY", "taskDefinition": self.task_definition_arn,
-                      "desiredCount": self.desired_count, "pendingCount": 0, "runningCount": running,
-                      "failedTasks": 0, "createdAt": self.created, "updatedAt": self.updated or self.created,
-                      "launchType": self.launch_type,
-                      "rolloutState": "COMPLETED" if running == self.desired_count else "IN_PROGRESS"}
+        """running: {deployment id: running tasks}."""
+        self.primary.desired_count = self.desired_count
+        deployments = [d.shape(running.get(d.id, 0)) for d in self.deployments] if self.status == "ACTIVE" else []
         out = {"serviceArn": self.arn, "serviceName": self.name, "clusterArn": cluster_arn(self.region, self.cluster),
                "loadBalancers": [], "serviceRegistries": [], "status": self.status,
-               "desiredCount": self.desired_count, "runningCount": running, "pendingCount": 0,
+               "desiredCount": self.desired_count, "runningCount": sum(running.values()), "pendingCount": 0,
                "launchType": self.launch_type, "taskDefinition": self.task_definition_arn,
-               "deploymentConfiguration": self.deployment_configuration,
-               "deployments": [deployment] if self.status == "ACTIVE" else [], "events": list(self.events),
-               "createdAt": self.created, "placementConstraints": self.placement_constraints,
-               "placementStrategy": self.placement_strategy, "schedulingStrategy": self.scheduling_strategy,
-               "enableECSManagedTags": False, "propagateTags": "NONE", "enableExecuteCommand": False}
+               "deploymentConfiguration": self.deployment_configuration, "deployments": deployments,
+               "events": list(self.events), "createdAt": self.created,
+               "placementConstraints": self.placement_constraints, "placementStrategy": self.placement_strategy,
+               "schedulingStrategy": self.scheduling_strategy, "deploymentController": {"type": "ECS"},
+               "enableECSManagedTags": False, "propagateTags": "NONE",
+               "enableExecuteCommand": self.enable_execute_command}
+        if self.created_by:
+            out["createdBy"] = self.created_by
         if with_tags:
             out["tags"] = tags_shape(self.tags)
         return out

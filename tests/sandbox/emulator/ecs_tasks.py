@@ -1,16 +1,19 @@
-"""Tasks and services on container instances: placement by remaining CPU/MEMORY, the service scheduler
-(desired count, new deployments, replacing stopped tasks) and draining after the configured delay.
+"""Tasks and services on container instances: placement (ecs_placement.py: constraints, host ports, CPU and
+memory), the service scheduler's passes (ecs_deployments.py: desired count, DAEMON, rolling deployments), and
+draining after the configured delay.
 
 Tasks go straight to RUNNING and stay there until something stops them: there are no real containers.
 """
 import time
 
-from .ecs_instances import invalid_next_token, max_results
-from .ecs_model import Service, Task, arn, new_id, tags_from, task_containers
+from . import ecs_placement
+from .ecs_deployments import Deployer
+from .ecs_instances import invalid_next_token, max_results, queryable
+from .ecs_model import Task, arn, describe_many, new_id, tags_from, task_containers
+from .ecs_services import ServiceOperations
 from .errors import AwsError, ecs_invalid
 from .pagination import paginate
 
-LAUNCH_TYPES = {"EC2", "EXTERNAL", "FARGATE"}
 DRAIN_REASON = "Task stopped because the container instance is being drained."
 ORPHAN_REASON = "Container instance was deregistered; the task is no longer managed by ECS."
 
@@ -26,9 +29,17 @@ def requirements(definition):
     return cpu, memory
 
 
-class Scheduler:
+def task_health(definition):
+    """HEALTHY when every essential container has a health check (they pass at once here), else UNKNOWN
+    (botocore's Task.healthStatus documentation)."""
+    essential = [c for c in definition.container_definitions if c.get("essential", True)]
+    return "HEALTHY" if essential and all(c.get("healthCheck") for c in essential) else "UNKNOWN"
+
+
+class Scheduler(ServiceOperations):
     def __init__(self, ecs):
         self.ecs = ecs
+        self.deployer = Deployer(self)
 
     @property
     def moto(self):
@@ -43,93 +54,62 @@ class Scheduler:
                     # Only service tasks are drained; standalone tasks are the user's to stop.
                     for task in [cluster.tasks[t] for t in instance.task_ids]:
                         if task.service:
-                            self._stop(cluster, task, DRAIN_REASON, "ServiceSchedulerInitiated")
+                            self.stop(cluster, task, DRAIN_REASON, "ServiceSchedulerInitiated")
             for service in cluster.services.values():
                 if service.status == "ACTIVE":
-                    self._converge(region, cluster, service)
+                    self.deployer.step(region, cluster, service)
 
-    def _converge(self, region, cluster, service):
-        tasks = [cluster.tasks[t] for t in service.task_ids]
-        for task in tasks:
-            if task.task_definition_arn != service.task_definition_arn:
-                self._stop(cluster, task, "Task stopped by a new deployment.", "ServiceSchedulerInitiated")
-        surplus = len(service.task_ids) - service.desired_count
-        if surplus > 0:
-            # Scale-in takes tasks off draining instances first, then the newest.
-            def order(task):
-                instance = cluster.instances.get(task.instance_id)
-                return (instance is None or instance.status != "DRAINING", -task.created)
-            for task in sorted((cluster.tasks[t] for t in service.task_ids), key=order)[:surplus]:
-                self._stop(cluster, task, "Task stopped because the service scaled in.", "ServiceSchedulerInitiated")
-        missing = service.desired_count - len(service.task_ids)
-        if missing <= 0:
-            return
-        try:
-            definition = self.moto.task_definition(region.name, service.task_definition_arn)
-        except AwsError:
-            # Deleted under the service's feet: the service cannot start tasks, but every other call must work.
-            service.event("(service %s) failed to launch a task: the task definition %s does not exist."
-                          % (service.name, service.task_definition_arn))
-            return
-        started, stuck = 0, False
-        for _ in range(missing):
-            instance, _reason = self._choose(cluster, definition, service.launch_type, service)
-            if instance is None and service.launch_type != "FARGATE":
-                stuck = True
-                break
-            self._start(region.name, cluster, definition, service.launch_type, instance,
-                        group="service:" + service.name, service=service, started_by=service.deployment_id)
-            started += 1
-        if started:
-            service.event("(service %s) has started %d tasks." % (service.name, started))
-        if stuck:
-            service.event("(service %s) was unable to place a task because no container instance met all of "
-                          "its requirements." % service.name)
-        if len(service.task_ids) == service.desired_count:
-            service.event("(service %s) has reached a steady state." % service.name)
+    # --- what the deployer and the API handlers share ------------------------------------------------------
+    def definition(self, region_name, ref):
+        return self.moto.task_definition(region_name, ref)
 
-    def _choose(self, cluster, definition, launch_type, service=None, candidates=None):
-        """Spread placement: fewest tasks of this service, then most free memory. Returns (instance, reason)."""
-        if launch_type == "FARGATE":
-            return None, None
-        cpu, memory = requirements(definition)
-        best, best_key, reason = None, None, "RESOURCE:CPU"
-        pool = candidates if candidates is not None else cluster.instances.values()
-        for instance in pool:
-            if instance.status != "ACTIVE" or instance.external != (launch_type == "EXTERNAL"):
-                continue
-            if instance.remaining("CPU") < cpu:
-                reason = "RESOURCE:CPU"
-                continue
-            if instance.remaining("MEMORY") < memory:
-                reason = "RESOURCE:MEMORY"
-                continue
-            mine = sum(1 for t in instance.task_ids if service and t in service.task_ids)
-            key = (mine, -instance.remaining("MEMORY"))
-            if best is None or key < best_key:
-                best, best_key = instance, key
-        return best, (None if best else reason)
+    def queryable(self, cluster):
+        """The instance as the cluster query language sees it, for memberOf constraints."""
+        now, window = time.time(), self.ecs.emu.config.agent_connected_window
+        return lambda instance: queryable(cluster, instance, now, window)
+
+    def service_ask(self, cluster, service, definition):
+        constraints = self._constraints(definition, service.placement_constraints)
+        return ecs_placement.ask_for(definition, requirements(definition), constraints, "service:" + service.name,
+                                     service.launch_type)
+
+    def start_service_task(self, region_name, cluster, service, definition, instance):
+        return self._start(region_name, cluster, definition, service.launch_type, instance,
+                           group="service:" + service.name, service=service, started_by=service.primary.id,
+                           execute_command=service.enable_execute_command)
 
     def _start(self, region_name, cluster, definition, launch_type, instance, group, service=None,
-               started_by=None, overrides=None, tags=None):
+               started_by=None, overrides=None, tags=None, execute_command=False):
         cpu, memory = requirements(definition)
         ident = new_id()
+        neighbours = [cluster.tasks[t] for t in instance.task_ids] if instance is not None else []
+        bindings = ecs_placement.network_bindings(definition, instance, neighbours) if instance is not None \
+            else [[] for _ in definition.container_definitions]
         task = Task(id=ident, arn=arn(region_name, "task", cluster.name, ident), cluster=cluster.name,
                     region=region_name, task_definition_arn=definition.arn, family=definition.family,
-                    containers=task_containers(region_name, cluster.name, ident, definition.container_definitions),
+                    containers=task_containers(region_name, cluster.name, ident, definition.container_definitions,
+                                               bindings),
                     cpu=cpu, memory=memory, launch_type=launch_type, group=group, started_by=started_by,
-                    service=service.name if service else None, tags=tags or {}, overrides=overrides)
+                    service=service.name if service else None, deployment=service.primary.id if service else None,
+                    tags=tags or {}, overrides=overrides, health=task_health(definition),
+                    enable_execute_command=bool(execute_command))
         if instance is not None:
             task.instance_id, task.instance_arn = instance.id, instance.arn
+            task.host_ports = [(p, port) for _, m, port in ecs_placement.fixed_host_ports(definition) if port
+                               for p in [m.get("protocol") or "tcp"]]
+            if "ecs.cpu-architecture" in instance.attributes:
+                task.attributes = [{"name": "ecs.cpu-architecture",
+                                    "value": instance.attributes["ecs.cpu-architecture"]}]
             instance.task_ids.add(ident)
             instance.used_cpu += cpu
             instance.used_memory += memory
+            instance.used_ports.update(task.host_ports)
         if service is not None:
             service.task_ids.add(ident)
         cluster.tasks[ident] = task
         return task
 
-    def _stop(self, cluster, task, reason, code="UserInitiated"):
+    def stop(self, cluster, task, reason, code="UserInitiated"):
         if task.status == "STOPPED":
             return
         task.stop(reason, code)
@@ -138,6 +118,7 @@ class Scheduler:
             instance.task_ids.discard(task.id)
             instance.used_cpu -= task.cpu
             instance.used_memory -= task.memory
+            instance.used_ports.difference_update(task.host_ports)
         service = cluster.services.get(task.service) if task.service else None
         if service is not None:
             service.task_ids.discard(task.id)
@@ -148,124 +129,16 @@ class Scheduler:
         task = cluster.tasks.get(task_ref.split("/")[-1]) if cluster else None
         if task is None:
             raise ValueError("no task %s in cluster %s (%s)" % (task_ref, cluster_name, region.name))
-        self._stop(cluster, task, reason, "EssentialContainerExited")
+        if task.status != "STOPPED" and task.service in cluster.services:
+            for deployment in cluster.services[task.service].deployments:
+                if deployment.id == task.deployment and deployment.rollout_state == "IN_PROGRESS":
+                    deployment.failed_tasks += 1
+        self.stop(cluster, task, reason, "EssentialContainerExited")
         return task.shape()
 
     def orphan_tasks(self, cluster, instance):
         for task in [cluster.tasks[t] for t in instance.task_ids]:
-            self._stop(cluster, task, ORPHAN_REASON, "TaskFailedToStart")
-
-    # --- services ------------------------------------------------------------------------------------------
-    def _definition_for(self, region, ref, launch_type):
-        definition = self.moto.task_definition(region.name, ref)
-        if launch_type not in LAUNCH_TYPES:
-            raise ecs_invalid("launchType should be one of [EC2,FARGATE,EXTERNAL].")
-        compatible = set(getattr(definition, "compatibilities", None) or ["EC2"])
-        if launch_type not in compatible:
-            raise ecs_invalid("Task definition does not support launch_type %s." % launch_type)
-        return definition
-
-    def _service(self, cluster, ref, active=True):
-        service = cluster.services.get((ref or "").split("/")[-1])
-        if service is None:
-            raise AwsError("ServiceNotFoundException", "Service not found.")
-        if active and service.status != "ACTIVE":
-            raise AwsError("ServiceNotActiveException", "Service was not ACTIVE.")
-        return service
-
-    def create_service(self, region, params, req):
-        cluster = self.ecs.cluster(region, params.get("cluster"))
-        name = params.get("serviceName")
-        if not name:
-            raise ecs_invalid("serviceName can not be blank.")
-        existing = cluster.services.get(name)
-        if existing is not None and existing.status != "INACTIVE":
-            raise ecs_invalid("Creation of service was not idempotent.")
-        launch_type = params.get("launchType") or "EC2"
-        definition = self._definition_for(region, params.get("taskDefinition"), launch_type)
-        desired = params.get("desiredCount", 0)
-        if not isinstance(desired, int) or desired < 0:
-            raise ecs_invalid("desiredCount must be a non-negative integer.")
-        if params.get("schedulingStrategy", "REPLICA") != "REPLICA":
-            raise ecs_invalid("Only the REPLICA scheduling strategy is emulated.")
-        now = time.time()
-        deployment = {"maximumPercent": 200, "minimumHealthyPercent": 100,
-                      "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
-        deployment.update(params.get("deploymentConfiguration") or {})
-        service = Service(name=name, arn=arn(region.name, "service", cluster.name, name), cluster=cluster.name,
-                          region=region.name, task_definition_arn=definition.arn, desired_count=desired,
-                          launch_type=launch_type, created=now, tags=tags_from(params.get("tags")),
-                          deployment_configuration=deployment,
-                          placement_constraints=params.get("placementConstraints") or [],
-                          placement_strategy=params.get("placementStrategy") or [])
-        if existing is not None:
-            del cluster.services[name]
-        cluster.services[name] = service
-        self._converge(region, cluster, service)
-        return {"service": service.shape(len(service.task_ids))}
-
-    def update_service(self, region, params, req):
-        cluster = self.ecs.cluster(region, params.get("cluster"))
-        service = self._service(cluster, params.get("service"))
-        if params.get("desiredCount") is not None:
-            if not isinstance(params["desiredCount"], int) or params["desiredCount"] < 0:
-                raise ecs_invalid("desiredCount must be a non-negative integer.")
-            service.desired_count = params["desiredCount"]
-        if params.get("taskDefinition"):
-            definition = self._definition_for(region, params["taskDefinition"], service.launch_type)
-            if definition.arn != service.task_definition_arn:
-                service.task_definition_arn = definition.arn
-                params["forceNewDeployment"] = True
-        if params.get("deploymentConfiguration"):
-            service.deployment_configuration.update(params["deploymentConfiguration"])
-        if params.get("forceNewDeployment"):
-            service.deployment_id = "ecs-svc/" + str(int(new_id(), 16))[:19]
-            for task in [cluster.tasks[t] for t in service.task_ids]:
-                self._stop(cluster, task, "Task stopped by a new deployment.", "ServiceSchedulerInitiated")
-        service.updated = time.time()
-        self._converge(region, cluster, service)
-        return {"service": service.shape(len(service.task_ids))}
-
-    def delete_service(self, region, params, req):
-        cluster = self.ecs.cluster(region, params.get("cluster"))
-        service = self._service(cluster, params.get("service"))
-        if service.desired_count > 0 and not params.get("force"):
-            raise ecs_invalid("The service cannot be stopped while it is scaled above 0.")
-        for task in [cluster.tasks[t] for t in service.task_ids]:
-            self._stop(cluster, task, "Service deleted.", "ServiceSchedulerInitiated")
-        service.desired_count = 0
-        service.status = "DRAINING"
-        shape = service.shape(0)
-        # No tasks are left to drain, so the service is INACTIVE from the next call on.
-        service.status = "INACTIVE"
-        return {"service": shape}
-
-    def describe_services(self, region, params, req):
-        cluster = self.ecs.cluster(region, params.get("cluster"))
-        refs = params.get("services") or []
-        if not refs:
-            raise ecs_invalid("services can not be empty.")
-        with_tags = "TAGS" in (params.get("include") or [])
-        found, failures = [], []
-        for ref in refs:
-            service = cluster.services.get(ref.split("/")[-1])
-            if service is None:
-                full = ref if ref.startswith("arn:") else arn(region.name, "service", cluster.name, ref)
-                failures.append({"arn": full, "reason": "MISSING"})
-            else:
-                found.append(service.shape(len(service.task_ids), with_tags))
-        return {"services": found, "failures": failures}
-
-    def list_services(self, region, params, req):
-        cluster = self.ecs.cluster(region, params.get("cluster"))
-        launch_type = params.get("launchType")
-        selected = [s.arn for s in cluster.services.values()
-                    if s.status == "ACTIVE" and (launch_type is None or s.launch_type == launch_type)]
-        page, token = paginate(selected, max_results(params, 10), params.get("nextToken"), invalid_next_token)
-        out = {"serviceArns": page}
-        if token:
-            out["nextToken"] = token
-        return out
+            self.stop(cluster, task, ORPHAN_REASON, "TaskFailedToStart")
 
     # --- standalone tasks ----------------------------------------------------------------------------------
     def run_task(self, region, params, req):
@@ -275,11 +148,12 @@ class Scheduler:
         count = params.get("count", 1)
         if not isinstance(count, int) or isinstance(count, bool):
             raise ecs_invalid("count must be an integer.")
+        constraints = self._constraints(definition, params.get("placementConstraints"))
         if launch_type != "FARGATE" and not any(
                 i.status != "INACTIVE" and i.external == (launch_type == "EXTERNAL")
                 for i in cluster.instances.values()):
             raise ecs_invalid("No Container Instances were found in your cluster.")
-        return self._launch(region, cluster, definition, launch_type, params, [None] * count)
+        return self._launch(region, cluster, definition, launch_type, params, constraints, [None] * count)
 
     def start_task(self, region, params, req):
         cluster = self.ecs.cluster(region, params.get("cluster"))
@@ -289,32 +163,44 @@ class Scheduler:
         instances = [self.ecs.instances.get(cluster, ref) for ref in refs]
         launch_type = "EXTERNAL" if instances[0].external else "EC2"
         definition = self._definition_for(region, params.get("taskDefinition"), launch_type)
-        return self._launch(region, cluster, definition, launch_type, params, instances)
+        # StartTask takes no placementConstraints; whether ECS applies the task definition's memberOf ones to the
+        # instances the caller named is not documented: the emulator does.
+        constraints = self._constraints(definition, None)
+        return self._launch(region, cluster, definition, launch_type, params, constraints, instances)
 
-    def _launch(self, region, cluster, definition, launch_type, params, targets):
+    def _launch(self, region, cluster, definition, launch_type, params, constraints, targets):
         tasks, failures = [], []
         group = params.get("group") or "family:" + definition.family
+        ask = ecs_placement.ask_for(definition, requirements(definition), constraints, group, launch_type)
         for target in targets:
-            instance, reason = self._choose(cluster, definition, launch_type,
-                                            candidates=None if target is None else [target])
-            if reason:
-                failure = {"reason": reason}
+            instance, unplaced = self._choose(cluster, ask, target)
+            if instance is None and launch_type != "FARGATE":
+                failure = {"reason": unplaced[1]}
                 if target is not None:
                     failure["arn"] = target.arn
                 failures.append(failure)
                 continue
             task = self._start(region.name, cluster, definition, launch_type, instance, group=group,
                                started_by=params.get("startedBy"), overrides=params.get("overrides"),
-                               tags=tags_from(params.get("tags")))
+                               tags=tags_from(params.get("tags")),
+                               execute_command=params.get("enableExecuteCommand"))
             tasks.append(task.shape())
         return {"tasks": tasks, "failures": failures}
+
+    def _choose(self, cluster, ask, target):
+        """Spread over the cluster (most free memory first), or the instance StartTask named."""
+        if ask.launch_type == "FARGATE":
+            return None, None
+        pool = cluster.instances.values() if target is None else [target]
+        return ecs_placement.choose(cluster, pool, ask, self.queryable(cluster),
+                                    rank=lambda i: -i.remaining("MEMORY"))
 
     def stop_task(self, region, params, req):
         cluster = self.ecs.cluster(region, params.get("cluster"))
         task = cluster.tasks.get((params.get("task") or "").split("/")[-1])
         if task is None:
             raise ecs_invalid("The referenced task was not found.")
-        self._stop(cluster, task, params.get("reason") or "Task stopped by user", "UserInitiated")
+        self.stop(cluster, task, params.get("reason") or "Task stopped by user", "UserInitiated")
         return {"task": task.shape()}
 
     def describe_tasks(self, region, params, req):
@@ -323,14 +209,7 @@ class Scheduler:
         if not refs:
             raise ecs_invalid("Tasks cannot be empty.")
         with_tags = "TAGS" in (params.get("include") or [])
-        found, failures = [], []
-        for ref in refs:
-            task = cluster.tasks.get(ref.split("/")[-1])
-            if task is None:
-                full = ref if ref.startswith("arn:") else arn(region.name, "task", cluster.name, ref)
-                failures.append({"arn": full, "reason": "MISSING"})
-            else:
-                found.append(task.shape(with_tags))
+        found, failures = describe_many(region.name, cluster.name, refs, "task", cluster.tasks, lambda task: task.shape(with_tags))
         return {"tasks": found, "failures": failures}
 
     def list_tasks(self, region, params, req):

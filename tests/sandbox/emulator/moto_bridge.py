@@ -10,10 +10,10 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.core.config import default_user_config
 from moto.core.model_instances import reset_model_data
-from moto.core.exceptions import ServiceException
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from .errors import AwsError, cluster_not_found
+from .ecs_task_definitions import resolve as resolve_task_definition
+from .errors import cluster_not_found
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 
@@ -119,12 +119,7 @@ class MotoBridge:
         return cluster
 
     def task_definition(self, region, name_or_arn):
-        if not name_or_arn:
-            raise AwsError("InvalidParameterException", "taskDefinition can not be blank.")
-        try:
-            return self.ecs(region).describe_task_definition(name_or_arn)
-        except ServiceException as exc:
-            raise AwsError(exc.code, exc.message) from None
+        return resolve_task_definition(self.ecs(region), name_or_arn)
 
     @staticmethod
     def iam_role_exists(name):

@@ -62,12 +62,13 @@ def publish(tmp_path, signer, content=b"amazon-ecs-init package bytes", name="am
 
 def script(keys, packages, verified, ssm=False, tmp_path=None):
     public = gpg(keys["pinned"].home, "--armor", "--export").stdout.decode()
-    pinned = {"fingerprints": [keys["pinned"].fpr], "text": public}
+    pinned = {"fingerprints": [keys["pinned"].fpr]}
     return jinja2.Template(TEMPLATE.read_text()).render(
         _ea_run_id="test", _ea_agent_version=WANTED, _ea_allow_downgrade=False, __ea_packages=packages,
         signed_package_verified=verified, _ea_update_ssm_agent=ssm, _ea_ssm_agent_version=SSM_WANTED,
         _ea_ssm_agent_host_cache_dir=str(tmp_path / "ssm-cache") if tmp_path else "",
-        __ea_keys={"amazon-ecs-init": dict(pinned, suffix=".asc"), "amazon-ssm-agent": dict(pinned, suffix=".sig")})
+        __ea_keys={name: {"file": dict(pinned, signature_suffix=suffix), "key_text": public}
+                  for name, suffix in (("amazon-ecs-init", ".asc"), ("amazon-ssm-agent", ".sig"))})
 
 
 def run(tmp_path, host, text):

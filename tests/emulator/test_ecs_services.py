@@ -1,0 +1,310 @@
+"""The service scheduler as ECS runs it for EXTERNAL services: placement constraints, host ports, DAEMON services,
+rolling deployments within minimumHealthyPercent / maximumPercent, and the fields ECS returns."""
+import collections
+import re
+
+import pytest
+
+CLUSTER = "edge"
+
+
+def _td(ecs, family="web", cpu=128, memory=128, network_mode="bridge", ports=(), health=False, constraints=()):
+    container = {"name": "app", "image": "nginx:1.27", "cpu": cpu, "memory": memory, "essential": True,
+                 "portMappings": [dict(p) for p in ports]}
+    if health:
+        container["healthCheck"] = {"command": ["CMD-SHELL", "true"]}
+    return ecs.register_task_definition(
+        family=family, requiresCompatibilities=["EXTERNAL"], networkMode=network_mode,
+        containerDefinitions=[container], placementConstraints=list(constraints))["taskDefinition"]
+
+
+def _service(ecs, name="web", **extra):
+    extra.setdefault("desiredCount", 1)
+    return ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=extra.pop("td", "web"),
+                              launchType="EXTERNAL", **extra)["service"]
+
+
+def _describe(ecs, name="web"):
+    return ecs.describe_services(cluster=CLUSTER, services=[name])["services"][0]
+
+
+def _tasks(ecs, **filters):
+    arns = ecs.list_tasks(cluster=CLUSTER, **filters)["taskArns"]
+    return ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+
+
+def _per_instance(tasks):
+    return collections.Counter(t["containerInstanceArn"] for t in tasks)
+
+
+def _messages(service):
+    return [e["message"] for e in service["events"]]
+
+
+# --- placement constraints -----------------------------------------------------------------------------------------
+def test_member_of_service_constraint_keeps_tasks_on_matching_instances(ecs, container_instance):
+    _td(ecs)
+    plant = [container_instance(attributes=[("site", "plant-7")])["containerInstanceArn"] for _ in range(2)]
+    container_instance(attributes=[("site", "plant-9")])
+    _service(ecs, desiredCount=4,
+             placementConstraints=[{"type": "memberOf", "expression": "attribute:site == plant-7"}])
+    assert _per_instance(_tasks(ecs)) == {plant[0]: 2, plant[1]: 2}
+
+
+def test_task_definition_constraint_and_run_task_failure_reason(ecs, container_instance):
+    _td(ecs, constraints=[{"type": "memberOf", "expression": "attribute:site == plant-7"}])
+    container_instance(attributes=[("site", "plant-9")])
+    resp = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL")
+    assert resp["tasks"] == [] and resp["failures"] == [{"reason": "MemberOf placement constraint unsatisfied."}]
+    plant = container_instance(attributes=[("site", "plant-7")])["containerInstanceArn"]
+    resp = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL", count=2)
+    assert [t["containerInstanceArn"] for t in resp["tasks"]] == [plant, plant]
+    svc = _service(ecs, desiredCount=1,
+                   placementConstraints=[{"type": "memberOf", "expression": "attribute:site == nowhere"}])
+    assert svc["runningCount"] == 0
+    assert _messages(svc)[0].endswith('encountered error "MemberOf placement constraint unsatisfied.".')
+
+
+def test_distinct_instance_one_task_of_the_group_per_instance(ecs, container_instance):
+    _td(ecs)
+    arns = [container_instance()["containerInstanceArn"] for _ in range(2)]
+    svc = _service(ecs, desiredCount=3, placementConstraints=[{"type": "distinctInstance"}])
+    assert svc["runningCount"] == 2 and set(_per_instance(_tasks(ecs)).values()) == {1}
+    assert 'encountered error "DistinctInstance placement constraint unsatisfied."' in _messages(svc)[0]
+    resp = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL", count=3, group="batch",
+                        placementConstraints=[{"type": "distinctInstance"}])
+    assert sorted(t["containerInstanceArn"] for t in resp["tasks"]) == sorted(arns)
+    assert resp["failures"] == [{"reason": "DistinctInstance placement constraint unsatisfied."}]
+
+
+def test_malformed_constraints_are_refused(ecs, container_instance):
+    _td(ecs)
+    container_instance()
+    for bad in ([{"type": "memberOf", "expression": "attribute:site =="}], [{"type": "sameHost"}],
+                [{"type": "distinctInstance", "expression": "attribute:x exists"}],
+                [{"type": "distinctInstance"}] * 11):
+        with pytest.raises(ecs.exceptions.InvalidParameterException):
+            _service(ecs, placementConstraints=bad)
+        with pytest.raises(ecs.exceptions.InvalidParameterException):
+            ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL", placementConstraints=bad)
+
+
+# --- host ports ----------------------------------------------------------------------------------------------------
+def test_fixed_host_port_allows_one_task_per_instance(ecs, container_instance):
+    _td(ecs, ports=[{"containerPort": 80, "hostPort": 8080}])
+    first = container_instance()["containerInstanceArn"]
+    svc = _service(ecs, desiredCount=2)
+    assert svc["runningCount"] == 1
+    assert _messages(svc)[0].endswith("is already using a port required by your task.")
+    (task,) = _tasks(ecs)
+    assert task["containers"][0]["networkBindings"] == [
+        {"bindIP": "0.0.0.0", "containerPort": 80, "hostPort": 8080, "protocol": "tcp"}]
+    instance = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=[first])["containerInstances"][0]
+    ports = {r["name"]: r.get("stringSetValue") for r in instance["remainingResources"]}
+    assert "8080" in ports["PORTS"] and "22" in ports["PORTS"]
+    resp = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL")
+    assert resp["failures"] == [{"reason": "RESOURCE:PORTS"}]
+    second = container_instance()["containerInstanceArn"]
+    assert _describe(ecs)["runningCount"] == 2
+    assert _per_instance(_tasks(ecs)) == {first: 1, second: 1}
+    ecs.stop_task(cluster=CLUSTER, task=task["taskArn"])  # frees 8080: the service's replacement takes it
+    assert _per_instance(_tasks(ecs)) == {first: 1, second: 1}
+
+
+def test_reserved_and_host_mode_ports(ecs, container_instance):
+    container_instance()
+    _td(ecs, family="ssh", ports=[{"containerPort": 2222, "hostPort": 22}])
+    assert ecs.run_task(cluster=CLUSTER, taskDefinition="ssh", launchType="EXTERNAL")["failures"] == [
+        {"reason": "RESOURCE:PORTS"}]
+    _td(ecs, family="dns", ports=[{"containerPort": 53, "hostPort": 53, "protocol": "udp"}])
+    assert len(ecs.run_task(cluster=CLUSTER, taskDefinition="dns", launchType="EXTERNAL")["tasks"]) == 1
+    assert ecs.run_task(cluster=CLUSTER, taskDefinition="dns", launchType="EXTERNAL")["failures"] == [
+        {"reason": "RESOURCE:PORTS_UDP"}]
+    _td(ecs, family="host", network_mode="host", ports=[{"containerPort": 9100}])
+    (task,) = ecs.run_task(cluster=CLUSTER, taskDefinition="host", launchType="EXTERNAL")["tasks"]
+    assert task["containers"][0]["networkBindings"] == [
+        {"bindIP": "0.0.0.0", "containerPort": 9100, "hostPort": 9100, "protocol": "tcp"}]
+    assert ecs.run_task(cluster=CLUSTER, taskDefinition="host", launchType="EXTERNAL")["failures"] == [
+        {"reason": "RESOURCE:PORTS"}]
+
+
+def test_dynamic_host_ports_differ_per_task(ecs, container_instance):
+    container_instance()
+    _td(ecs, ports=[{"containerPort": 80}])
+    tasks = ecs.run_task(cluster=CLUSTER, taskDefinition="web", launchType="EXTERNAL", count=3)["tasks"]
+    bound = [t["containers"][0]["networkBindings"][0]["hostPort"] for t in tasks]
+    assert len(set(bound)) == 3 and all(32768 <= p < 61000 for p in bound)
+
+
+# --- DAEMON --------------------------------------------------------------------------------------------------------
+def test_daemon_refusals_use_ecs_wording(ecs, container_instance):
+    _td(ecs)
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="does not support a desired count"):
+        _service(ecs, schedulingStrategy="DAEMON", desiredCount=2)
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="values above 100 for maximumPercent"):
+        ecs.create_service(cluster=CLUSTER, serviceName="d", taskDefinition="web", launchType="EXTERNAL",
+                           schedulingStrategy="DAEMON", deploymentConfiguration={"maximumPercent": 200})
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="does not support placement strategies"):
+        ecs.create_service(cluster=CLUSTER, serviceName="d", taskDefinition="web", launchType="EXTERNAL",
+                           schedulingStrategy="DAEMON", placementStrategy=[{"type": "random"}])
+    ecs.create_service(cluster=CLUSTER, serviceName="d", taskDefinition="web", launchType="EXTERNAL",
+                       schedulingStrategy="DAEMON")
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="does not support a desired count"):
+        ecs.update_service(cluster=CLUSTER, service="d", desiredCount=3)
+    config = _describe(ecs, "d")["deploymentConfiguration"]
+    assert (config["maximumPercent"], config["minimumHealthyPercent"]) == (100, 0)
+
+
+def test_daemon_runs_one_task_per_fitting_instance(ecs, container_instance, set_config):
+    set_config(drain_delay=0)
+    _td(ecs, memory=512)
+    a = container_instance(attributes=[("role", "edge")])["containerInstanceArn"]
+    container_instance(attributes=[("role", "db")])
+    container_instance(memory=256, attributes=[("role", "edge")])  # too small: not counted
+    svc = ecs.create_service(cluster=CLUSTER, serviceName="agent", taskDefinition="web", launchType="EXTERNAL",
+                             schedulingStrategy="DAEMON",
+                             placementConstraints=[{"type": "memberOf", "expression": "attribute:role == edge"}])[
+        "service"]
+    assert (svc["schedulingStrategy"], svc["desiredCount"], svc["runningCount"]) == ("DAEMON", 1, 1)
+    late = container_instance(attributes=[("role", "edge")])["containerInstanceArn"]
+    svc = _describe(ecs, "agent")
+    assert (svc["desiredCount"], svc["runningCount"]) == (2, 2)
+    assert _per_instance(_tasks(ecs, serviceName="agent")) == {a: 1, late: 1}
+    ecs.update_container_instances_state(cluster=CLUSTER, containerInstances=[a], status="DRAINING")
+    svc = _describe(ecs, "agent")
+    assert (svc["desiredCount"], svc["runningCount"]) == (1, 1)
+    assert _per_instance(_tasks(ecs, serviceName="agent")) == {late: 1}
+    # The constraint is re-evaluated for running tasks: an instance that leaves the group loses its daemon.
+    ecs.put_attributes(cluster=CLUSTER, attributes=[{"name": "role", "value": "db", "targetId": late}])
+    svc = _describe(ecs, "agent")
+    assert (svc["desiredCount"], svc["runningCount"]) == (0, 0)
+    ecs.delete_service(cluster=CLUSTER, service="agent")  # no scale-down first: a daemon has no desired count
+
+
+# --- rolling deployments -------------------------------------------------------------------------------------------
+def _roll(ecs, minimum, maximum, desired=4, instances=4, polls=30):
+    """Deploy web:2 over web:1 and poll; returns every DescribeServices answer until the rollout completed."""
+    _td(ecs)
+    _service(ecs, desiredCount=desired,
+             deploymentConfiguration={"minimumHealthyPercent": minimum, "maximumPercent": maximum})
+    _td(ecs)
+    updated = ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")["service"]
+    seen = [updated]
+    for _ in range(polls):
+        seen.append(_describe(ecs))
+        if len(seen[-1]["deployments"]) == 1 and seen[-1]["deployments"][0]["rolloutState"] == "COMPLETED":
+            return seen
+    raise AssertionError("the deployment did not complete: %r" % seen[-1]["deployments"])
+
+
+@pytest.mark.parametrize("minimum, maximum, low, high", [(50, 100, 2, 4), (100, 200, 4, 8), (75, 125, 3, 5)])
+def test_rolling_deployment_stays_within_the_configured_bounds(ecs, container_instance, minimum, maximum, low, high):
+    for _ in range(4):
+        container_instance(cpu=2048, memory=4096)
+    seen = _roll(ecs, minimum, maximum)
+    running = [s["runningCount"] for s in seen]
+    assert min(running) == low and max(running) == high  # the bounds are reached, never passed
+    assert any(len(s["deployments"]) == 2 for s in seen)
+    for answer in seen:
+        assert sum(d["runningCount"] for d in answer["deployments"]) == answer["runningCount"]
+        primary = answer["deployments"][0]
+        assert primary["status"] == "PRIMARY" and primary["taskDefinition"].endswith("web:2")
+        if len(answer["deployments"]) == 2:
+            old = answer["deployments"][1]
+            assert old["status"] == "ACTIVE" and old["taskDefinition"].endswith("web:1")
+            assert primary["rolloutState"] == "IN_PROGRESS"
+            assert primary["rolloutStateReason"] == "ECS deployment %s in progress." % primary["id"]
+    done = seen[-1]["deployments"][0]
+    assert done["rolloutStateReason"] == "ECS deployment %s completed." % done["id"]
+    assert done["runningCount"] == done["desiredCount"] == 4
+    assert {t["taskDefinitionArn"].split("/")[-1] for t in _tasks(ecs)} == {"web:2"}
+    assert _messages(seen[-1])[0] == "(service web) has reached a steady state."
+    assert any(re.fullmatch(r"\(service web\) has stopped \d running tasks: (\(task \w+\) ?)+\.", m)
+               for m in _messages(seen[-1]))
+
+
+def test_rolling_deployment_that_can_neither_start_nor_stop_says_so(ecs, container_instance):
+    container_instance(cpu=4096, memory=8192)
+    _td(ecs)
+    _service(ecs, desiredCount=2, deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 100})
+    ecs.update_service(cluster=CLUSTER, service="web", forceNewDeployment=True)
+    svc = _describe(ecs)
+    assert [d["status"] for d in svc["deployments"]] == ["PRIMARY", "ACTIVE"] and svc["runningCount"] == 2
+    assert _messages(svc)[0] == (
+        "(service web) was unable to stop or start tasks during a deployment because of the service deployment "
+        "configuration. Update the minimumHealthyPercent or maximumPercent value and try again.")
+    ecs.update_service(cluster=CLUSTER, service="web", deploymentConfiguration={"minimumHealthyPercent": 50})
+    for _ in range(6):
+        svc = _describe(ecs)
+    assert len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def test_fixed_port_deployment_on_one_instance_needs_room_below_minimum(ecs, container_instance):
+    """As in ECS, a new task cannot start beside the old one holding its host port: only min healthy < 100 frees it."""
+    container_instance()
+    _td(ecs, ports=[{"containerPort": 80, "hostPort": 8080}])
+    _service(ecs, desiredCount=1)
+    ecs.update_service(cluster=CLUSTER, service="web", forceNewDeployment=True)
+    svc = _describe(ecs)
+    assert len(svc["deployments"]) == 2 and svc["runningCount"] == 1
+    assert _messages(svc)[0].endswith("is already using a port required by your task.")
+    ecs.update_service(cluster=CLUSTER, service="web", deploymentConfiguration={"minimumHealthyPercent": 0})
+    for _ in range(4):
+        svc = _describe(ecs)
+    assert len(svc["deployments"]) == 1 and svc["runningCount"] == 1
+
+
+# --- fields ECS returns --------------------------------------------------------------------------------------------
+def test_service_task_and_container_fields(ecs, container_instance):
+    arn = container_instance(attributes=[("ecs.cpu-architecture", "arm64")])["containerInstanceArn"]
+    _td(ecs, health=True, ports=[{"containerPort": 80, "hostPort": 8080}])
+    svc = _service(ecs, enableExecuteCommand=True,
+                   deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    assert svc["deploymentController"] == {"type": "ECS"}
+    assert svc["createdBy"] == "arn:aws:iam::123456789012:root"
+    assert "platformFamily" not in svc and "roleArn" not in svc
+    assert svc["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert svc["enableExecuteCommand"] is True
+    (deployment,) = svc["deployments"]
+    assert {"id", "createdAt", "updatedAt", "rolloutState", "rolloutStateReason"} <= set(deployment)
+    assert deployment["id"].startswith("ecs-svc/")
+    (task,) = _tasks(ecs)
+    assert task["startedBy"] == deployment["id"] and task["enableExecuteCommand"] is True
+    assert task["attributes"] == [{"name": "ecs.cpu-architecture", "value": "arm64"}]
+    assert task["containerInstanceArn"] == arn and "availabilityZone" not in task
+    assert task["createdAt"] <= task["connectivityAt"] <= task["pullStartedAt"] <= task["pullStoppedAt"] \
+        <= task["startedAt"]
+    assert task["healthStatus"] == "HEALTHY"
+    (container,) = task["containers"]
+    assert re.fullmatch(r"[0-9a-f]{64}", container["runtimeId"])
+    assert (container["name"], container["image"], container["healthStatus"]) == ("app", "nginx:1.27", "HEALTHY")
+    assert container["containerArn"].startswith("arn:aws:ecs:us-east-1:123456789012:container/edge/")
+    _td(ecs, family="plain")
+    (plain,) = ecs.run_task(cluster=CLUSTER, taskDefinition="plain", launchType="EXTERNAL")["tasks"]
+    assert plain["enableExecuteCommand"] is False and plain["healthStatus"] == "UNKNOWN"
+    assert plain["containers"][0]["healthStatus"] == "UNKNOWN" and plain["containers"][0]["networkBindings"] == []
+
+
+def test_exited_task_counts_as_failed_while_the_deployment_is_in_progress(emulator, ecs, container_instance):
+    container_instance()
+    _td(ecs, memory=1536)
+    _service(ecs, desiredCount=2)  # room for one: the first deployment stays IN_PROGRESS
+    (task,) = _tasks(ecs)
+    emulator._call("POST", "/_emulator/tasks/exit", {"cluster": CLUSTER, "task": task["taskArn"]})
+    deployment = _describe(ecs)["deployments"][0]
+    assert (deployment["rolloutState"], deployment["failedTasks"], deployment["runningCount"]) == (
+        "IN_PROGRESS", 1, 1)
+
+
+def test_daemon_deployment_replaces_every_task_with_minimum_healthy_zero(ecs, container_instance):
+    hosts = {container_instance()["containerInstanceArn"] for _ in range(3)}
+    _td(ecs)
+    ecs.create_service(cluster=CLUSTER, serviceName="agent", taskDefinition="web", launchType="EXTERNAL",
+                       schedulingStrategy="DAEMON")
+    _td(ecs)
+    ecs.update_service(cluster=CLUSTER, service="agent", taskDefinition="web:2")
+    seen = [_describe(ecs, "agent") for _ in range(3)]
+    assert [s["runningCount"] for s in seen] == [0, 3, 3]  # 100 / 0: all stop, then all start, one step each
+    assert seen[-1]["deployments"][0]["rolloutState"] == "COMPLETED" and len(seen[-1]["deployments"]) == 1
+    tasks = _tasks(ecs, serviceName="agent")
+    assert set(_per_instance(tasks)) == hosts and {t["taskDefinitionArn"][-5:] for t in tasks} == {"web:2"}
