@@ -179,7 +179,8 @@ service:
       elements: dict
 tasks:
   description:
-    - The service's running tasks and where they run (empty in check mode and after O(state=absent)).
+    - The service's running tasks and where they run (empty in check mode and after O(state=absent)), sorted by host.
+    - Each row has the keys M(hybridfleet.ecs_anywhere.ecs_task_info) returns, among them the ones below.
   returned: always
   type: list
   elements: dict
@@ -210,6 +211,7 @@ import time
 import uuid
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs_tasks
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _service_plan
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
@@ -352,17 +354,7 @@ class ServiceManager:
                          "constraints).", service=shape_service(outcome.value))
 
     def tasks(self):
-        arns = _ecs.list_service_task_arns(self.client, self.cluster, self.name)
-        if not arns:
-            return []
-        tasks = _ecs.describe_tasks(self.client, self.cluster, arns)
-        instance_arns = [t["containerInstanceArn"] for t in tasks if t.get("containerInstanceArn")]
-        instances, _failures = _ecs.describe_container_instances(self.client, self.cluster, instance_arns, include=()) if instance_arns else ([], [])
-        hosts = {i["containerInstanceArn"]: i.get("ec2InstanceId") for i in instances}
-        return [{"task_arn": t["taskArn"], "task_definition_arn": t.get("taskDefinitionArn"), "last_status": t.get("lastStatus"),
-                 "container_instance_arn": t.get("containerInstanceArn"), "managed_instance_id": hosts.get(t.get("containerInstanceArn"))}
-                for t in tasks]
-
+        return _ecs_tasks.task_rows(self.client, self.cluster, service=self.name)
 
 def main():
     argument_spec = dict(
