@@ -41,6 +41,50 @@ def _messages(service):
     return [e["message"] for e in service["events"]]
 
 
+# --- placement strategies ------------------------------------------------------------------------------------------
+def test_binpack_on_memory_fills_the_fullest_instance_first(ecs, container_instance):
+    _td(ecs, memory=512)
+    roomy = container_instance(memory=4096)["containerInstanceArn"]
+    tight = container_instance(memory=1536)["containerInstanceArn"]
+    _service(ecs, desiredCount=4, placementStrategy=[{"type": "binpack", "field": "memory"}])
+    # 1536 MiB takes three tasks of 512 before the roomy instance gets one.
+    assert _per_instance(_tasks(ecs)) == {tight: 3, roomy: 1}
+
+
+def test_spread_over_an_attribute_balances_sites_not_instances(ecs, container_instance):
+    _td(ecs)
+    plant7 = [container_instance(attributes=[("site", "plant-7")])["containerInstanceArn"] for _ in range(3)]
+    plant9 = container_instance(attributes=[("site", "plant-9")])["containerInstanceArn"]
+    _service(ecs, desiredCount=4, placementStrategy=[{"type": "spread", "field": "attribute:site"},
+                                                      {"type": "spread", "field": "instanceId"}])
+    placed = _per_instance(_tasks(ecs))
+    assert placed[plant9] == 2 and sum(placed[i] for i in plant7) == 2 and max(placed[i] for i in plant7) == 1
+
+
+def test_default_spreads_over_instances_and_a_strategy_change_applies_to_later_tasks(ecs, container_instance):
+    _td(ecs)
+    first, second = (container_instance()["containerInstanceArn"] for _ in range(2))
+    _service(ecs, desiredCount=2)
+    assert _per_instance(_tasks(ecs)) == {first: 1, second: 1}
+    ecs.update_service(cluster=CLUSTER, service="web", desiredCount=4, placementStrategy=[{"type": "binpack", "field": "cpu"}])
+    assert sorted(_per_instance(_tasks(ecs)).values()) == [1, 3]
+    assert _describe(ecs)["placementStrategy"] == [{"type": "binpack", "field": "cpu"}]
+
+
+@pytest.mark.parametrize("strategy, message", [
+    ([{"type": "binpack", "field": "disk"}], "Invalid placement strategy field 'disk' for binpack"),
+    ([{"type": "spread"}], "Invalid placement strategy field None for spread"),
+    ([{"type": "random", "field": "cpu"}], "A random placement strategy takes no field."),
+    ([{"type": "random"}] * 6, "A service can have at most 5 placement strategies."),
+])
+def test_malformed_strategies_are_refused(ecs, container_instance, strategy, message):
+    _td(ecs)
+    container_instance()
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match=re.escape(message)):
+        _service(ecs, placementStrategy=strategy)
+    assert ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
+
+
 # --- placement constraints -----------------------------------------------------------------------------------------
 def test_member_of_service_constraint_keeps_tasks_on_matching_instances(ecs, container_instance):
     _td(ecs)

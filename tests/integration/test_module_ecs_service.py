@@ -83,3 +83,17 @@ def test_daemon_with_a_constraint_follows_the_hosts_that_qualify(play, emulator,
     assert again["changed"] is False
     assert sorted(t["container_instance_arn"] for t in again["tasks"]) == sorted(plant7 + [late])
     assert again["service"]["desired_count"] == 3
+
+
+def test_a_placement_strategy_decides_where_the_tasks_go(play, emulator, fleet):
+    strategy = [{"type": "binpack", "field": "memory"}]
+    _td, packed, again = play(definition(), service(desired_count=2, placement_strategy=strategy),
+                              service(desired_count=2, placement_strategy=strategy))
+    # Binpack on memory: the second task joins the first on its host rather than spreading (the default).
+    hosts = [t["managed_instance_id"] for t in packed["tasks"]]
+    assert len(hosts) == 2 and len(set(hosts)) == 1
+    assert packed["service"]["placement_strategy"] == strategy and again["changed"] is False
+    (spread,) = play(service(desired_count=2, placement_strategy=[{"type": "spread", "field": "instanceId"}], force_new_deployment=True))
+    # A new strategy places new tasks only (as in ECS): the forced deployment replaces both, now one per host.
+    assert spread["changed_fields"] == ["placementStrategy", "deployment"]
+    assert len({t["managed_instance_id"] for t in spread["tasks"]}) == 2

@@ -12,6 +12,7 @@ start tasks during a deployment because of the service deployment configuration.
 and "(deployment ID) deployment completed." follow what real services show, which the guide does not list.
 """
 from . import ecs_placement
+from . import ecs_strategy
 from .ecs_model import rolling_bounds
 from .errors import AwsError
 
@@ -145,9 +146,7 @@ class Deployer:
             pool = [i for i in self._daemon_hosts(cluster, service, ask) if i.id not in occupied]
             return ecs_placement.choose(cluster, pool, ask, queryable, rank=lambda i: 0)
 
-        def spread(instance):  # fewest tasks of this service, then most free memory
-            return (sum(1 for t in instance.task_ids if t in service.task_ids), -instance.remaining("MEMORY"))
-        return ecs_placement.choose(cluster, cluster.instances.values(), ask, queryable, rank=spread)
+        return ecs_placement.choose(cluster, cluster.instances.values(), ask, queryable, rank=ecs_strategy.ranker(cluster, service))
 
     def _stop(self, cluster, service, tasks, reason):
         for task in tasks:
