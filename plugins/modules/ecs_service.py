@@ -100,6 +100,8 @@ options:
   wait:
     description:
       - Wait until the service is settled (one deployment, every desired task running) or, with O(state=absent), gone.
+      - When the circuit breaker fails the deployment (and, with rollback, ECS goes back to the last revision that
+        completed) the module fails at once, naming the revision and ECS's reason, instead of waiting for O(wait_timeout).
     type: bool
     default: true
   wait_timeout:
@@ -267,7 +269,14 @@ class ServiceManager:
         if self.module.check_mode:
             return self.result(service)
         if self.p["wait"]:
-            service = self.wait_until(_service_plan.steady, "settled")
+            service = self.wait_until(lambda s: _service_plan.steady(s) or _service_plan.failed_rollout(s, arn), "settled")
+            failure = _service_plan.failed_rollout(service, arn)
+            if failure:
+                # Waiting on would only time out: the circuit breaker decided (see deployment_configuration).
+                events = "; ".join(e.get("message", "") for e in (service.get("events") or [])[:3]) or "none"
+                raise FleetError(f"Service {self.name} in cluster {self.cluster}: {failure}. Latest ECS events: {events}. Look at the "
+                                 "stopped tasks' stoppedReason (hybridfleet.ecs_anywhere.ecs_task_info with desired_status STOPPED), "
+                                 "fix the task definition and deploy again.", service=shape_service(service))
         return self.result(service, self.tasks())
 
     def task_definition_arn(self, current):

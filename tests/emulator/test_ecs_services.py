@@ -8,8 +8,9 @@ import pytest
 CLUSTER = "edge"
 
 
-def _td(ecs, family="web", cpu=128, memory=128, network_mode="bridge", ports=(), health=False, constraints=()):
-    container = {"name": "app", "image": "nginx:1.27", "cpu": cpu, "memory": memory, "essential": True,
+def _td(ecs, family="web", cpu=128, memory=128, network_mode="bridge", ports=(), health=False, constraints=(),
+        image="nginx:1.27"):
+    container = {"name": "app", "image": image, "cpu": cpu, "memory": memory, "essential": True,
                  "portMappings": [dict(p) for p in ports]}
     if health:
         container["healthCheck"] = {"command": ["CMD-SHELL", "true"]}
@@ -338,6 +339,68 @@ def test_exited_task_counts_as_failed_while_the_deployment_is_in_progress(emulat
     deployment = _describe(ecs)["deployments"][0]
     assert (deployment["rolloutState"], deployment["failedTasks"], deployment["runningCount"]) == (
         "IN_PROGRESS", 1, 1)
+
+
+def _until(ecs, done, passes=20):
+    """DescribeServices (one scheduler pass each) until done(service); the service then."""
+    for _ in range(passes):
+        service = _describe(ecs)
+        if done(service):
+            return service
+    raise AssertionError("not after %d passes: %s" % (passes, service["deployments"]))
+
+
+def _broken_update(ecs, container_instance, set_config, rollback):
+    for _ in range(2):
+        container_instance()
+    _td(ecs)
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": rollback}}
+    _service(ecs, desiredCount=2, deploymentConfiguration=breaker)
+    assert _describe(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    set_config(failing_images=["registry.example/app:broken"])
+    _td(ecs, image="registry.example/app:broken")  # web:2, whose tasks exit as soon as they start
+    ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+    # Threshold: 0.5 x 2 is below the minimum of 3.
+    return _until(ecs, lambda s: any(d["rolloutState"] == "FAILED" for d in s["deployments"]))
+
+
+def test_circuit_breaker_fails_the_deployment_and_rolls_back(ecs, container_instance, set_config):
+    service = _broken_update(ecs, container_instance, set_config, rollback=True)
+    failed = next(d for d in service["deployments"] if d["rolloutState"] == "FAILED")
+    # Both new tasks crash in each pass: the count passes the threshold of 3 by the second pass.
+    assert failed["taskDefinition"].endswith("web:2") and failed["status"] == "ACTIVE" and failed["failedTasks"] == 4
+    assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert service["deployments"][0]["taskDefinition"].endswith("web:1")
+    assert service["deployments"][0]["rolloutStateReason"].startswith("ECS deployment circuit breaker: rolling back")
+    assert any(m.endswith("deployment failed: tasks failed to start.") for m in _messages(service))
+    settled = _until(ecs, lambda s: len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED")
+    assert settled["taskDefinition"].endswith("web:1") and settled["runningCount"] == 2
+    assert sorted(t["taskDefinitionArn"].split("/")[-1] for t in _tasks(ecs)) == ["web:1", "web:1"]
+    stopped = _tasks(ecs, desiredStatus="STOPPED")
+    assert {t["stoppedReason"] for t in stopped if t["taskDefinitionArn"].endswith("web:2")} == {"Essential container in task exited"}
+
+
+def test_circuit_breaker_without_rollback_stops_starting_tasks(ecs, container_instance, set_config):
+    service = _broken_update(ecs, container_instance, set_config, rollback=False)
+    assert service["deployments"][0]["rolloutState"] == "FAILED" and service["taskDefinition"].endswith("web:2")
+    running = sorted(t["taskArn"] for t in _tasks(ecs))
+    for _ in range(3):
+        again = _describe(ecs)
+    # Nothing more starts or stops: the old revision keeps serving until someone deploys again.
+    assert sorted(t["taskArn"] for t in _tasks(ecs)) == running and again["deployments"][0]["failedTasks"] == 4
+    assert all(t["taskDefinitionArn"].endswith("web:1") for t in _tasks(ecs))
+
+
+def test_without_the_breaker_a_failing_deployment_keeps_trying(ecs, container_instance, set_config):
+    container_instance()
+    _td(ecs)
+    _service(ecs, desiredCount=1)
+    set_config(failing_images=["registry.example/app:broken"])
+    _td(ecs, image="registry.example/app:broken")
+    ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+    for _ in range(8):
+        service = _describe(ecs)
+    assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS" and service["deployments"][0]["failedTasks"] >= 3
 
 
 def test_daemon_deployment_replaces_every_task_with_minimum_healthy_zero(ecs, container_instance):

@@ -97,3 +97,16 @@ def test_a_placement_strategy_decides_where_the_tasks_go(play, emulator, fleet):
     # A new strategy places new tasks only (as in ECS): the forced deployment replaces both, now one per host.
     assert spread["changed_fields"] == ["placementStrategy", "deployment"]
     assert len({t["managed_instance_id"] for t in spread["tasks"]}) == 2
+
+
+def test_a_deployment_the_circuit_breaker_fails_is_reported_at_once(play, emulator, fleet):
+    breaker = {"circuit_breaker": {"enable": True, "rollback": True}}
+    play(definition(), service(desired_count=2, deployment_configuration=breaker))
+    emulator._call("POST", "/_emulator/config", {"failing_images": ["nginx:broken"]})  # its tasks exit at once
+    _td, failed = play(definition("nginx:broken"),
+                       dict(service(desired_count=2, deployment_configuration=breaker, wait_timeout=120), expect_failure=True))
+    assert failed["msg"].startswith("Service on-prem-app in cluster edge: the deployment of on-prem-app:2 FAILED "
+                                    "(ECS deployment circuit breaker: tasks failed to start.); ECS is rolling back to on-prem-app:1."), failed["msg"]
+    assert "desired_status STOPPED" in failed["msg"] and failed["service"]["task_definition"].endswith("on-prem-app:1")
+    (back,) = play(dict(service(desired_count=2, task_definition="on-prem-app:1", deployment_configuration=breaker)))
+    assert back["service"]["running_count"] == 2 and all(t["task_definition"] == "on-prem-app:1" for t in back["tasks"])

@@ -32,7 +32,7 @@ def deployment_defaults(strategy):
 
 
 def merged_configuration(current, update):
-    """deploymentConfiguration with an update applied; the circuit breaker is kept as given (never tripped here)."""
+    """deploymentConfiguration with an update applied (the circuit breaker as given; ecs_deployments trips it)."""
     merged = dict(current)
     merged.update({k: v for k, v in (update or {}).items() if v is not None})
     return merged
