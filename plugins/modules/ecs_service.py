@@ -365,6 +365,7 @@ class ServiceManager:
     def tasks(self):
         return _ecs_tasks.task_rows(self.client, self.cluster, service=self.name)
 
+
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True),

@@ -102,7 +102,8 @@ def revision_deployment(revision, status, rollout, running=2, reason=None):
 @pytest.mark.parametrize("deployments, settled_on, expected", [
     ([revision_deployment(2, "PRIMARY", "IN_PROGRESS", 1), revision_deployment(1, "ACTIVE", "COMPLETED")], 2, None),
     ([revision_deployment(2, "PRIMARY", "COMPLETED")], 2, None),
-    ([revision_deployment(2, "PRIMARY", "FAILED", 0, "ECS deployment circuit breaker: tasks failed to start."), revision_deployment(1, "ACTIVE", "COMPLETED")], 2,
+    ([revision_deployment(2, "PRIMARY", "FAILED", 0, "ECS deployment circuit breaker: tasks failed to start."),
+      revision_deployment(1, "ACTIVE", "COMPLETED")], 2,
      "the deployment of web:2 FAILED (ECS deployment circuit breaker: tasks failed to start.); ECS starts no more of its tasks"),
     ([revision_deployment(1, "PRIMARY", "IN_PROGRESS", 0), revision_deployment(2, "ACTIVE", "FAILED", 0, "tasks failed to start.")], 1,
      "the deployment of web:2 FAILED (tasks failed to start.); ECS is rolling back to web:1"),
@@ -111,4 +112,3 @@ def revision_deployment(revision, status, rollout, running=2, reason=None):
 def test_a_failed_rollout_of_the_asked_revision_is_named(deployments, settled_on, expected):
     service = {"deployments": deployments, "desiredCount": 2, "taskDefinition": TD % settled_on}
     assert failed_rollout(service, TD % 2) == expected
-
