@@ -136,9 +136,11 @@ def delete_attributes(client, cluster, attributes):
 
 
 @handle_errors("list tasks")
-def list_task_arns(client, cluster, container_instance, desired_status="RUNNING"):
+def list_task_arns(client, cluster, container_instance=None, service=None, desired_status="RUNNING"):
+    """Task ARNs of the cluster, of one container instance or one service (pages of 100). RUNNING includes the tasks
+    still PENDING: ListTasks filters on the desired status."""
     return paginate(client, "list_tasks", "taskArns", "nextToken", cluster=cluster, containerInstance=container_instance,
-                    desiredStatus=desired_status, maxResults=ECS_TASK_PAGE)
+                    serviceName=service, desiredStatus=desired_status, maxResults=ECS_TASK_PAGE)
 
 
 @handle_errors("describe tasks")
@@ -260,9 +262,3 @@ def update_service(client, request):
 def delete_service(client, cluster, name):
     # force: a DAEMON service has no desired count to scale to zero first; REPLICA services are at zero by then.
     return client.delete_service(cluster=cluster, service=name, force=True)["service"]
-
-
-@handle_errors("list the service's tasks")
-def list_service_task_arns(client, cluster, service):
-    return paginate(client, "list_tasks", "taskArns", "nextToken", cluster=cluster, serviceName=service, desiredStatus="RUNNING",
-                    maxResults=ECS_TASK_PAGE)

@@ -86,6 +86,24 @@ def steady(service):
             and not current.get("pendingCount") and current.get("rolloutState", "COMPLETED") == "COMPLETED")
 
 
+def failed_rollout(service, task_definition_arn):
+    """Why the deployment of `task_definition_arn` will not settle, or None: the deployment circuit breaker FAILED it
+    (with rollback another revision is PRIMARY by then), or ECS settled on another revision (a rollback that completed
+    between two polls)."""
+    short = task_definition_arn.rsplit("/", 1)[-1]
+    current = primary(service)
+    failed = next((d for d in service.get("deployments") or []
+                   if d.get("rolloutState") == "FAILED" and d.get("taskDefinition") == task_definition_arn), None)
+    if failed is not None:
+        reason = failed.get("rolloutStateReason") or "no reason given"
+        if current.get("taskDefinition") not in (None, task_definition_arn):
+            return f"the deployment of {short} FAILED ({reason}); ECS is rolling back to {current['taskDefinition'].rsplit('/', 1)[-1]}"
+        return f"the deployment of {short} FAILED ({reason}); ECS starts no more of its tasks"
+    if steady(service) and service.get("taskDefinition") not in (None, task_definition_arn):
+        return f"ECS settled on {service['taskDefinition'].rsplit('/', 1)[-1]} instead of {short} (its deployment was rolled back)"
+    return None
+
+
 def progress(service):
     """What a waiting operator wants to know, in one line."""
     current = primary(service)

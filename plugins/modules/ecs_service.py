@@ -100,6 +100,8 @@ options:
   wait:
     description:
       - Wait until the service is settled (one deployment, every desired task running) or, with O(state=absent), gone.
+      - When the circuit breaker fails the deployment (and, with rollback, ECS goes back to the last revision that
+        completed) the module fails at once, naming the revision and ECS's reason, instead of waiting for O(wait_timeout).
     type: bool
     default: true
   wait_timeout:
@@ -179,7 +181,8 @@ service:
       elements: dict
 tasks:
   description:
-    - The service's running tasks and where they run (empty in check mode and after O(state=absent)).
+    - The service's running tasks and where they run (empty in check mode and after O(state=absent)), sorted by host.
+    - Each row has the keys M(hybridfleet.ecs_anywhere.ecs_task_info) returns, among them the ones below.
   returned: always
   type: list
   elements: dict
@@ -210,6 +213,7 @@ import time
 import uuid
 
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _ecs_tasks
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils import _service_plan
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import FleetModule
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._common import check_cluster
@@ -265,7 +269,14 @@ class ServiceManager:
         if self.module.check_mode:
             return self.result(service)
         if self.p["wait"]:
-            service = self.wait_until(_service_plan.steady, "settled")
+            service = self.wait_until(lambda s: _service_plan.steady(s) or _service_plan.failed_rollout(s, arn), "settled")
+            failure = _service_plan.failed_rollout(service, arn)
+            if failure:
+                # Waiting on would only time out: the circuit breaker decided (see deployment_configuration).
+                events = "; ".join(e.get("message", "") for e in (service.get("events") or [])[:3]) or "none"
+                raise FleetError(f"Service {self.name} in cluster {self.cluster}: {failure}. Latest ECS events: {events}. Look at the "
+                                 "stopped tasks' stoppedReason (hybridfleet.ecs_anywhere.ecs_task_info with desired_status STOPPED), "
+                                 "fix the task definition and deploy again.", service=shape_service(service))
         return self.result(service, self.tasks())
 
     def task_definition_arn(self, current):
@@ -352,16 +363,7 @@ class ServiceManager:
                          "constraints).", service=shape_service(outcome.value))
 
     def tasks(self):
-        arns = _ecs.list_service_task_arns(self.client, self.cluster, self.name)
-        if not arns:
-            return []
-        tasks = _ecs.describe_tasks(self.client, self.cluster, arns)
-        instance_arns = [t["containerInstanceArn"] for t in tasks if t.get("containerInstanceArn")]
-        instances, _failures = _ecs.describe_container_instances(self.client, self.cluster, instance_arns, include=()) if instance_arns else ([], [])
-        hosts = {i["containerInstanceArn"]: i.get("ec2InstanceId") for i in instances}
-        return [{"task_arn": t["taskArn"], "task_definition_arn": t.get("taskDefinitionArn"), "last_status": t.get("lastStatus"),
-                 "container_instance_arn": t.get("containerInstanceArn"), "managed_instance_id": hosts.get(t.get("containerInstanceArn"))}
-                for t in tasks]
+        return _ecs_tasks.task_rows(self.client, self.cluster, service=self.name)
 
 
 def main():

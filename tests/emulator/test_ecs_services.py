@@ -8,8 +8,9 @@ import pytest
 CLUSTER = "edge"
 
 
-def _td(ecs, family="web", cpu=128, memory=128, network_mode="bridge", ports=(), health=False, constraints=()):
-    container = {"name": "app", "image": "nginx:1.27", "cpu": cpu, "memory": memory, "essential": True,
+def _td(ecs, family="web", cpu=128, memory=128, network_mode="bridge", ports=(), health=False, constraints=(),
+        image="nginx:1.27"):
+    container = {"name": "app", "image": image, "cpu": cpu, "memory": memory, "essential": True,
                  "portMappings": [dict(p) for p in ports]}
     if health:
         container["healthCheck"] = {"command": ["CMD-SHELL", "true"]}
@@ -39,6 +40,50 @@ def _per_instance(tasks):
 
 def _messages(service):
     return [e["message"] for e in service["events"]]
+
+
+# --- placement strategies ------------------------------------------------------------------------------------------
+def test_binpack_on_memory_fills_the_fullest_instance_first(ecs, container_instance):
+    _td(ecs, memory=512)
+    roomy = container_instance(memory=4096)["containerInstanceArn"]
+    tight = container_instance(memory=1536)["containerInstanceArn"]
+    _service(ecs, desiredCount=4, placementStrategy=[{"type": "binpack", "field": "memory"}])
+    # 1536 MiB takes three tasks of 512 before the roomy instance gets one.
+    assert _per_instance(_tasks(ecs)) == {tight: 3, roomy: 1}
+
+
+def test_spread_over_an_attribute_balances_sites_not_instances(ecs, container_instance):
+    _td(ecs)
+    plant7 = [container_instance(attributes=[("site", "plant-7")])["containerInstanceArn"] for _ in range(3)]
+    plant9 = container_instance(attributes=[("site", "plant-9")])["containerInstanceArn"]
+    _service(ecs, desiredCount=4, placementStrategy=[{"type": "spread", "field": "attribute:site"},
+                                                      {"type": "spread", "field": "instanceId"}])
+    placed = _per_instance(_tasks(ecs))
+    assert placed[plant9] == 2 and sum(placed[i] for i in plant7) == 2 and max(placed[i] for i in plant7) == 1
+
+
+def test_default_spreads_over_instances_and_a_strategy_change_applies_to_later_tasks(ecs, container_instance):
+    _td(ecs)
+    first, second = (container_instance()["containerInstanceArn"] for _ in range(2))
+    _service(ecs, desiredCount=2)
+    assert _per_instance(_tasks(ecs)) == {first: 1, second: 1}
+    ecs.update_service(cluster=CLUSTER, service="web", desiredCount=4, placementStrategy=[{"type": "binpack", "field": "cpu"}])
+    assert sorted(_per_instance(_tasks(ecs)).values()) == [1, 3]
+    assert _describe(ecs)["placementStrategy"] == [{"type": "binpack", "field": "cpu"}]
+
+
+@pytest.mark.parametrize("strategy, message", [
+    ([{"type": "binpack", "field": "disk"}], "Invalid placement strategy field 'disk' for binpack"),
+    ([{"type": "spread"}], "Invalid placement strategy field None for spread"),
+    ([{"type": "random", "field": "cpu"}], "A random placement strategy takes no field."),
+    ([{"type": "random"}] * 6, "A service can have at most 5 placement strategies."),
+])
+def test_malformed_strategies_are_refused(ecs, container_instance, strategy, message):
+    _td(ecs)
+    container_instance()
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match=re.escape(message)):
+        _service(ecs, placementStrategy=strategy)
+    assert ecs.list_services(cluster=CLUSTER)["serviceArns"] == []
 
 
 # --- placement constraints -----------------------------------------------------------------------------------------
@@ -294,6 +339,68 @@ def test_exited_task_counts_as_failed_while_the_deployment_is_in_progress(emulat
     deployment = _describe(ecs)["deployments"][0]
     assert (deployment["rolloutState"], deployment["failedTasks"], deployment["runningCount"]) == (
         "IN_PROGRESS", 1, 1)
+
+
+def _until(ecs, done, passes=20):
+    """DescribeServices (one scheduler pass each) until done(service); the service then."""
+    for _ in range(passes):
+        service = _describe(ecs)
+        if done(service):
+            return service
+    raise AssertionError("not after %d passes: %s" % (passes, service["deployments"]))
+
+
+def _broken_update(ecs, container_instance, set_config, rollback):
+    for _ in range(2):
+        container_instance()
+    _td(ecs)
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": rollback}}
+    _service(ecs, desiredCount=2, deploymentConfiguration=breaker)
+    assert _describe(ecs)["deployments"][0]["rolloutState"] == "COMPLETED"
+    set_config(failing_images=["registry.example/app:broken"])
+    _td(ecs, image="registry.example/app:broken")  # web:2, whose tasks exit as soon as they start
+    ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+    # Threshold: 0.5 x 2 is below the minimum of 3.
+    return _until(ecs, lambda s: any(d["rolloutState"] == "FAILED" for d in s["deployments"]))
+
+
+def test_circuit_breaker_fails_the_deployment_and_rolls_back(ecs, container_instance, set_config):
+    service = _broken_update(ecs, container_instance, set_config, rollback=True)
+    failed = next(d for d in service["deployments"] if d["rolloutState"] == "FAILED")
+    # Both new tasks crash in each pass: the count passes the threshold of 3 by the second pass.
+    assert failed["taskDefinition"].endswith("web:2") and failed["status"] == "ACTIVE" and failed["failedTasks"] == 4
+    assert failed["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
+    assert service["deployments"][0]["taskDefinition"].endswith("web:1")
+    assert service["deployments"][0]["rolloutStateReason"].startswith("ECS deployment circuit breaker: rolling back")
+    assert any(m.endswith("deployment failed: tasks failed to start.") for m in _messages(service))
+    settled = _until(ecs, lambda s: len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED")
+    assert settled["taskDefinition"].endswith("web:1") and settled["runningCount"] == 2
+    assert sorted(t["taskDefinitionArn"].split("/")[-1] for t in _tasks(ecs)) == ["web:1", "web:1"]
+    stopped = _tasks(ecs, desiredStatus="STOPPED")
+    assert {t["stoppedReason"] for t in stopped if t["taskDefinitionArn"].endswith("web:2")} == {"Essential container in task exited"}
+
+
+def test_circuit_breaker_without_rollback_stops_starting_tasks(ecs, container_instance, set_config):
+    service = _broken_update(ecs, container_instance, set_config, rollback=False)
+    assert service["deployments"][0]["rolloutState"] == "FAILED" and service["taskDefinition"].endswith("web:2")
+    running = sorted(t["taskArn"] for t in _tasks(ecs))
+    for _ in range(3):
+        again = _describe(ecs)
+    # Nothing more starts or stops: the old revision keeps serving until someone deploys again.
+    assert sorted(t["taskArn"] for t in _tasks(ecs)) == running and again["deployments"][0]["failedTasks"] == 4
+    assert all(t["taskDefinitionArn"].endswith("web:1") for t in _tasks(ecs))
+
+
+def test_without_the_breaker_a_failing_deployment_keeps_trying(ecs, container_instance, set_config):
+    container_instance()
+    _td(ecs)
+    _service(ecs, desiredCount=1)
+    set_config(failing_images=["registry.example/app:broken"])
+    _td(ecs, image="registry.example/app:broken")
+    ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+    for _ in range(8):
+        service = _describe(ecs)
+    assert service["deployments"][0]["rolloutState"] == "IN_PROGRESS" and service["deployments"][0]["failedTasks"] >= 3
 
 
 def test_daemon_deployment_replaces_every_task_with_minimum_healthy_zero(ecs, container_instance):

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sandbox_fixtures import wait_until
+
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -124,6 +126,60 @@ def test_fleet_status_writes_summary_json_and_html_with_the_fleet_figures(emulat
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "the page must not load anything from the network"
     assert f'id="total-hosts">{expected["hosts"]}<' in html
     assert html.count('<rect class="bar') == len(expected["versions"])
+
+
+def running_tasks(ecs, cluster):
+    arns = ecs.list_tasks(cluster=cluster, desiredStatus="RUNNING")["taskArns"]
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+    return [t for t in tasks if t["lastStatus"] == "RUNNING"]
+
+
+def test_fleet_status_shows_what_runs_on_each_host_at_a_few_calls_per_cluster(emulator, varied_fleet, tmp_path):
+    ecs = emulator.client("ecs")
+    ecs.register_task_definition(family="web", requiresCompatibilities=["EXTERNAL"], networkMode="bridge",
+                                 containerDefinitions=[{"name": "web", "image": "nginx:1.27", "cpu": 128, "memory": 64}])
+    ecs.create_service(cluster="alpha", serviceName="web", taskDefinition="web", desiredCount=4, launchType="EXTERNAL")
+    wait_until("4 web tasks running", lambda: len(running_tasks(ecs, "alpha")) == 4, timeout=60)
+    tasks = running_tasks(ecs, "alpha")
+    placed = ecs.describe_container_instances(cluster="alpha", containerInstances=sorted({t["containerInstanceArn"] for t in tasks}))
+    host_of = {ci["containerInstanceArn"]: ci["ec2InstanceId"] for ci in placed["containerInstances"]}
+    expected = {}
+    for t in tasks:
+        expected.setdefault(host_of[t["containerInstanceArn"]], []).append(t["taskArn"].rsplit("/", 1)[-1])
+
+    emulator.reset_stats()
+    proc, report_dir = run_report(emulator, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    calls = emulator.stats()["calls"]
+    # Per cluster, not per host: alpha one ListTasks and one DescribeTasks, beta (no task) one ListTasks; the host
+    # lookup is one DescribeContainerInstances beside the inventory's one per cluster.
+    assert (calls.get("ecs:ListTasks"), calls.get("ecs:DescribeTasks"), calls.get("ecs:DescribeContainerInstances")) == (2, 1, 3)
+
+    report = json.loads((report_dir / "fleet-status.json").read_text())
+    assert report["tasks_read"] is True and report["tasks_errors"] == []
+    assert report["by_service"] == {"web": {"tasks": 4, "running": 4, "hosts": len(expected)}}
+    assert report["totals"]["tasks"] == report["totals"]["tasks_running"] == 4
+    shown = {h["instance_id"]: sorted(t["task_id"] for t in h["tasks"]) for h in report["hosts"] if h["tasks"]}
+    assert shown == {mi: sorted(ids) for mi, ids in expected.items()}
+    assert all(h["services"] == ["web"] and {t["task_definition"] for t in h["tasks"]} == {"web:1"}
+               for h in report["hosts"] if h["tasks"])
+    assert "Tasks: 4 (4 running) - web=4 on %d host" % len(expected) in proc.stdout
+    html = (report_dir / "fleet-status.html").read_text()
+    assert "<tr><td>web</td><td>4</td><td>4</td><td>%d</td></tr>" % len(expected) in html
+
+    # Unreachable ECS for the task reads: the report is still written, and says which cluster it could not read.
+    (tmp_path / "unreachable").mkdir()
+    cut, cut_dir = run_report(emulator, tmp_path / "unreachable", extra=["-e", "fleet_status_endpoint_url=http://127.0.0.1:9"])
+    assert cut.returncode == 0, cut.stdout + cut.stderr
+    assert "Tasks not read for cluster alpha in us-east-1: " in cut.stdout and "Tasks not read for cluster beta" in cut.stdout
+    cut_report = json.loads((cut_dir / "fleet-status.json").read_text())
+    assert [e["cluster"] for e in cut_report["tasks_errors"]] == ["alpha", "beta"] and cut_report["totals"]["hosts"] == 51
+
+    (tmp_path / "off").mkdir()
+    emulator.reset_stats()
+    off, _off_dir = run_report(emulator, tmp_path / "off", extra=["-e", "fleet_status_include_tasks=false"])
+    assert off.returncode == 0 and "Tasks: not read (fleet_status_include_tasks is false" in off.stdout
+    assert emulator.calls("ecs:ListTasks") == 0
 
 
 def test_fleet_status_page_renders_rows_and_chart_in_headless_chromium(emulator, varied_fleet, tmp_path):

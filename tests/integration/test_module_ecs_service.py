@@ -83,3 +83,30 @@ def test_daemon_with_a_constraint_follows_the_hosts_that_qualify(play, emulator,
     assert again["changed"] is False
     assert sorted(t["container_instance_arn"] for t in again["tasks"]) == sorted(plant7 + [late])
     assert again["service"]["desired_count"] == 3
+
+
+def test_a_placement_strategy_decides_where_the_tasks_go(play, emulator, fleet):
+    strategy = [{"type": "binpack", "field": "memory"}]
+    _td, packed, again = play(definition(), service(desired_count=2, placement_strategy=strategy),
+                              service(desired_count=2, placement_strategy=strategy))
+    # Binpack on memory: the second task joins the first on its host rather than spreading (the default).
+    hosts = [t["managed_instance_id"] for t in packed["tasks"]]
+    assert len(hosts) == 2 and len(set(hosts)) == 1
+    assert packed["service"]["placement_strategy"] == strategy and again["changed"] is False
+    (spread,) = play(service(desired_count=2, placement_strategy=[{"type": "spread", "field": "instanceId"}], force_new_deployment=True))
+    # A new strategy places new tasks only (as in ECS): the forced deployment replaces both, now one per host.
+    assert spread["changed_fields"] == ["placementStrategy", "deployment"]
+    assert len({t["managed_instance_id"] for t in spread["tasks"]}) == 2
+
+
+def test_a_deployment_the_circuit_breaker_fails_is_reported_at_once(play, emulator, fleet):
+    breaker = {"circuit_breaker": {"enable": True, "rollback": True}}
+    play(definition(), service(desired_count=2, deployment_configuration=breaker))
+    emulator._call("POST", "/_emulator/config", {"failing_images": ["nginx:broken"]})  # its tasks exit at once
+    _td, failed = play(definition("nginx:broken"),
+                       dict(service(desired_count=2, deployment_configuration=breaker, wait_timeout=120), expect_failure=True))
+    assert failed["msg"].startswith("Service on-prem-app in cluster edge: the deployment of on-prem-app:2 FAILED "
+                                    "(ECS deployment circuit breaker: tasks failed to start.); ECS is rolling back to on-prem-app:1."), failed["msg"]
+    assert "desired_status STOPPED" in failed["msg"] and failed["service"]["task_definition"].endswith("on-prem-app:1")
+    (back,) = play(dict(service(desired_count=2, task_definition="on-prem-app:1", deployment_configuration=breaker)))
+    assert back["service"]["running_count"] == 2 and all(t["task_definition"] == "on-prem-app:1" for t in back["tasks"])

@@ -38,8 +38,9 @@ def run(tmp_path, *extra, name="fleet-status"):
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": HOSTS, "children": {"static": {"hosts": {"not-fleet": {}}}}}}))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
+    # No task reads: they would call ECS (tests/integration/test_fleet_status.py reads them from the emulator).
     proc = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.fleet_status", "-i", str(inventory),
-                           "-e", f"fleet_status_report_dir={tmp_path / 'out'}"] + list(extra),
+                           "-e", f"fleet_status_report_dir={tmp_path / 'out'}", "-e", "fleet_status_include_tasks=false"] + list(extra),
                           env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads((tmp_path / "out" / f"{name}.json").read_text()), proc.stdout
@@ -47,7 +48,9 @@ def run(tmp_path, *extra, name="fleet-status"):
 
 def test_figures_versions_and_problem_lists(tmp_path):
     report, out = run(tmp_path)
-    assert report["totals"] == {"hosts": 5, "in_ecs": 4, "not_in_ecs": 1, "agent_disconnected": 1, "behind_newest_agent": 1}
+    assert report["totals"] == {"hosts": 5, "in_ecs": 4, "not_in_ecs": 1, "agent_disconnected": 1, "behind_newest_agent": 1,
+                                "tasks": 0, "tasks_running": 0}
+    assert report["tasks_read"] is False and report["by_service"] == {} and "Tasks: not read" in out
     assert report["by_cluster"] == {"edge-prod": 3, "edge-canary": 1, "(not in ECS)": 1}
     assert report["by_ecs_status"] == {"ACTIVE": 3, "DRAINING": 1, "NOT_IN_ECS": 1}
     assert report["by_ping_status"] == {"Online": 4, "ConnectionLost": 1}

@@ -60,4 +60,5 @@ def test_playbook_variable_table_matches_the_playbook_defaults():
         value = play["vars"][name]
         if "{{" in str(value):
             continue  # computed at run time; the text explains it
-        assert default.strip("`") == str(value), name
+        spelled = {True: "true", False: "false", "": '""'}.get(value, str(value)) if isinstance(value, (bool, str)) else str(value)
+        assert default.strip("`") == spelled, name

@@ -23,6 +23,9 @@ class Config:
     message_long_poll: float = 10.0
     # Region for requests that carry none (unsigned raw calls without X-Emulator-Region or an AWS Host).
     default_region: str = "us-east-1"
+    # Container images whose service tasks exit as soon as they start, as a crashing or unpullable image does: what
+    # trips a deployment's circuit breaker (ecs_deployments.py).
+    failing_images: list = dataclasses.field(default_factory=list)
 
     def update(self, values):
         """Apply a partial JSON object; unknown keys or wrong types raise ValueError (the admin API says 400)."""

@@ -6,12 +6,20 @@ deployment move: new tasks start while the running total stays <= maximumPercent
 while it stays >= minimumHealthyPercent, never both in one pass. Tasks are RUNNING (and healthy) as soon as they
 start, so a started task counts towards the minimum on the next pass.
 
+The deployment circuit breaker, when enabled, fails the PRIMARY deployment once as many of its tasks failed as the
+threshold: half the desired count, at least 3 and at most 200 (API reference, ServiceDeploymentCircuitBreaker). A failed
+deployment starts no more tasks; with rollback, a new deployment of the last completed task definition replaces it.
+Its rolloutStateReason and events are the emulator's wording (ECS documents neither).
+
 Event wordings: "has reached a steady state.", "has stopped N running tasks: (task ID) ...", and "was unable to stop or
 start tasks during a deployment because of the service deployment configuration. ..." are the developer guide's
 ("Service event messages") or quoted from real services in public issue trackers; "has started N tasks: (task ID)"
 and "(deployment ID) deployment completed." follow what real services show, which the guide does not list.
 """
+import math
+
 from . import ecs_placement
+from . import ecs_strategy
 from .ecs_model import rolling_bounds
 from .errors import AwsError
 
@@ -19,6 +27,8 @@ SCHEDULER = "ServiceSchedulerInitiated"
 SCALE_IN_REASON = "Task stopped because the service scaled in."
 DEPLOYMENT_REASON = "Task stopped by a new deployment."  # the emulator's wording; ECS's is not documented
 CONSTRAINT_REASON = "Task stopped because its container instance no longer meets the placement constraints."
+CRASH_REASON = "Essential container in task exited"  # ECS's stoppedReason for an exited essential container
+BREAKER_MIN, BREAKER_MAX = 3, 200  # failed tasks that fail a deployment: 0.5 x desired count, within these
 
 
 class Deployer:
@@ -33,11 +43,16 @@ class Deployer:
             service.event("(service %s) failed to launch a task: the task definition %s does not exist."
                           % (service.name, service.task_definition_arn))
             return
+        self._crash_failing_images(region, cluster, service)
         ask = self.scheduler.service_ask(cluster, service, definition)
         if service.scheduling_strategy == "DAEMON":
             self._evict_unfit(cluster, service, ask)
             service.desired_count = len(self._daemon_hosts(cluster, service, ask))
         self._retire_empty(cluster, service)
+        if self._breaker_trips(service):
+            return  # the next pass rolls back, or nothing: a failed deployment starts no task
+        if service.primary.rollout_state == "FAILED":
+            return
         if len(service.deployments) == 1:
             self._steady(region, cluster, service, definition, ask)
         else:
@@ -67,11 +82,39 @@ class Deployer:
         primary = service.primary
         if len(service.deployments) > 1 or len(self.live(cluster, service, primary)) != service.desired_count:
             return
+        service.completed_task_definition_arn = primary.task_definition_arn
         if primary.rollout_state != "COMPLETED":
             primary.rollout_state = "COMPLETED"
             primary.touch()
             service.event("(service %s) (deployment %s) deployment completed." % (service.name, primary.id))
         service.event("(service %s) has reached a steady state." % service.name)
+
+    def _crash_failing_images(self, region, cluster, service):
+        failing = set(self.scheduler.ecs.emu.config.failing_images)
+        for task in self.live(cluster, service) if failing else []:
+            if any(c.get("image") in failing for c in task.containers):
+                self.scheduler.exit_task(region, cluster.name, task.id, CRASH_REASON)
+
+    @staticmethod
+    def _breaker_trips(service):
+        breaker = service.deployment_configuration.get("deploymentCircuitBreaker") or {}
+        primary = service.primary
+        if not breaker.get("enable") or primary.rollout_state != "IN_PROGRESS":
+            return False
+        if primary.failed_tasks < min(BREAKER_MAX, max(BREAKER_MIN, math.ceil(service.desired_count * 0.5))):
+            return False
+        primary.rollout_state = "FAILED"
+        primary.rollout_reason = "ECS deployment circuit breaker: tasks failed to start."
+        primary.touch()
+        service.event("(service %s) (deployment %s) deployment failed: tasks failed to start." % (service.name, primary.id))
+        back_to = service.completed_task_definition_arn
+        if breaker.get("rollback") and back_to and back_to != primary.task_definition_arn:
+            service.deploy(back_to)
+            service.primary.rollout_reason = ("ECS deployment circuit breaker: rolling back to the last completed "
+                                              "task definition %s." % back_to)
+            service.event("(service %s) rolling back to %s after deployment %s failed."
+                          % (service.name, back_to, primary.id))
+        return True
 
     # --- no deployment under way ----------------------------------------------------------------------------
     def _steady(self, region, cluster, service, definition, ask):
@@ -145,9 +188,7 @@ class Deployer:
             pool = [i for i in self._daemon_hosts(cluster, service, ask) if i.id not in occupied]
             return ecs_placement.choose(cluster, pool, ask, queryable, rank=lambda i: 0)
 
-        def spread(instance):  # fewest tasks of this service, then most free memory
-            return (sum(1 for t in instance.task_ids if t in service.task_ids), -instance.remaining("MEMORY"))
-        return ecs_placement.choose(cluster, cluster.instances.values(), ask, queryable, rank=spread)
+        return ecs_placement.choose(cluster, cluster.instances.values(), ask, queryable, rank=ecs_strategy.ranker(cluster, service))
 
     def _stop(self, cluster, service, tasks, reason):
         for task in tasks:

@@ -242,6 +242,7 @@ class Deployment:
     status: str = "PRIMARY"
     rollout_state: str = "IN_PROGRESS"
     failed_tasks: int = 0
+    rollout_reason: str = None  # set when the circuit breaker fails it or it rolls back another
 
     def touch(self):
         self.updated = time.time()
@@ -249,12 +250,12 @@ class Deployment:
     def shape(self, running):
         # moto 5.2.5 words rolloutStateReason the same way ("ECS deployment <id> in progress." / "... completed.");
         # the API reference documents the field but not the text.
-        verb = "completed" if self.rollout_state == "COMPLETED" else "in progress"
+        verb = {"COMPLETED": "completed", "FAILED": "failed"}.get(self.rollout_state, "in progress")
         return {"id": self.id, "status": self.status, "taskDefinition": self.task_definition_arn,
                 "desiredCount": self.desired_count, "pendingCount": 0, "runningCount": running,
                 "failedTasks": self.failed_tasks, "createdAt": self.created, "updatedAt": self.updated or self.created,
                 "launchType": self.launch_type, "rolloutState": self.rollout_state,
-                "rolloutStateReason": "ECS deployment %s %s." % (self.id, verb)}
+                "rolloutStateReason": self.rollout_reason or "ECS deployment %s %s." % (self.id, verb)}
 
 
 def rolling_bounds(desired, configuration):
@@ -286,6 +287,7 @@ class Service:
     placement_strategy: list = dataclasses.field(default_factory=list)
     created_by: str = None
     enable_execute_command: bool = False
+    completed_task_definition_arn: str = None  # what the circuit breaker rolls back to
 
     @property
     def primary(self):

@@ -5,6 +5,7 @@ A mixin of ecs_tasks.Scheduler (ecs.py dispatches every service and task operati
 import time
 
 from . import ecs_placement
+from . import ecs_strategy
 from .ecs_instances import invalid_next_token, max_results
 from .ecs_model import Service, arn, describe_many, tags_from
 from .ecs_task_definitions import ACCOUNT_ROOT
@@ -31,7 +32,7 @@ def deployment_defaults(strategy):
 
 
 def merged_configuration(current, update):
-    """deploymentConfiguration with an update applied; the circuit breaker is kept as given (never tripped here)."""
+    """deploymentConfiguration with an update applied (the circuit breaker as given; ecs_deployments trips it)."""
     merged = dict(current)
     merged.update({k: v for k, v in (update or {}).items() if v is not None})
     return merged
@@ -102,6 +103,7 @@ class ServiceOperations:
         else:
             _check_desired(params.get("desiredCount", 0))
         self._constraints(definition, params.get("placementConstraints"))  # refuses malformed ones now
+        ecs_strategy.check(params.get("placementStrategy"))
         principal = getattr(req, "principal", None)
         service = Service(name=name, arn=arn(region.name, "service", cluster.name, name), cluster=cluster.name,
                           region=region.name, desired_count=params.get("desiredCount") or 0,
@@ -128,6 +130,7 @@ class ServiceOperations:
         elif params.get("desiredCount") is not None:
             _check_desired(params["desiredCount"])
         _check_controller(params)
+        ecs_strategy.check(params.get("placementStrategy"))
         definition = None
         if params.get("taskDefinition"):
             definition = self._definition_for(region, params["taskDefinition"], service.launch_type)

@@ -68,7 +68,7 @@ def script(keys, packages, verified, ssm=False, tmp_path=None):
         signed_package_verified=verified, _ea_update_ssm_agent=ssm, _ea_ssm_agent_version=SSM_WANTED,
         _ea_ssm_agent_host_cache_dir=str(tmp_path / "ssm-cache") if tmp_path else "",
         __ea_keys={name: {"file": dict(pinned, signature_suffix=suffix), "key_text": public}
-                  for name, suffix in (("amazon-ecs-init", ".asc"), ("amazon-ssm-agent", ".sig"))})
+                   for name, suffix in (("amazon-ecs-init", ".asc"), ("amazon-ssm-agent", ".sig"))})
 
 
 def run(tmp_path, host, text):

@@ -33,7 +33,7 @@ def test_sets_what_differs_and_purges_the_rest():
 
 def test_keeps_the_rest_without_purge_and_calls_nothing_when_equal_or_not_given():
     after, calls, _diff = run({"a": "1", "b": "2"}, {"c": "3"}, purge=False)
-    assert after == {"a": "1", "b": "2", "c": "3"} and [kind for kind, _ in calls] == ["tag"]
+    assert after == {"a": "1", "b": "2", "c": "3"} and [call[0] for call in calls] == ["tag"]
     for wanted in ({"a": "1"}, None):
         after, calls, diff = run({"a": "1"}, wanted)
         assert after == {"a": "1"} and calls == [] and not diff.has_changes

@@ -4,6 +4,7 @@ import pytest
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._errors import FleetError
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._service_plan import check_params
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._service_plan import create_request
+from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._service_plan import failed_rollout
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._service_plan import progress
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._service_plan import steady
 from ansible_collections.hybridfleet.ecs_anywhere.plugins.module_utils._service_plan import update_request
@@ -88,3 +89,26 @@ def test_progress_says_how_many_run_of_how_many():
                                                   deployment("ACTIVE", 4, 2)]}
     assert progress(service) == ("2 of 4 tasks of the new deployment running, 1 pending, 2 of the previous deployment still running; "
                                  "the rollout FAILED: tasks failed")
+
+
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:%d"
+
+
+def revision_deployment(revision, status, rollout, running=2, reason=None):
+    return {"status": status, "taskDefinition": TD % revision, "rolloutState": rollout, "runningCount": running,
+            "desiredCount": 2, "rolloutStateReason": reason}
+
+
+@pytest.mark.parametrize("deployments, settled_on, expected", [
+    ([revision_deployment(2, "PRIMARY", "IN_PROGRESS", 1), revision_deployment(1, "ACTIVE", "COMPLETED")], 2, None),
+    ([revision_deployment(2, "PRIMARY", "COMPLETED")], 2, None),
+    ([revision_deployment(2, "PRIMARY", "FAILED", 0, "ECS deployment circuit breaker: tasks failed to start."),
+      revision_deployment(1, "ACTIVE", "COMPLETED")], 2,
+     "the deployment of web:2 FAILED (ECS deployment circuit breaker: tasks failed to start.); ECS starts no more of its tasks"),
+    ([revision_deployment(1, "PRIMARY", "IN_PROGRESS", 0), revision_deployment(2, "ACTIVE", "FAILED", 0, "tasks failed to start.")], 1,
+     "the deployment of web:2 FAILED (tasks failed to start.); ECS is rolling back to web:1"),
+    ([revision_deployment(1, "PRIMARY", "COMPLETED")], 1, "ECS settled on web:1 instead of web:2 (its deployment was rolled back)"),
+])
+def test_a_failed_rollout_of_the_asked_revision_is_named(deployments, settled_on, expected):
+    service = {"deployments": deployments, "desiredCount": 2, "taskDefinition": TD % settled_on}
+    assert failed_rollout(service, TD % 2) == expected
