@@ -237,6 +237,11 @@ def shape_service(raw):
     return shaped
 
 
+def latest_events(service):
+    """ECS's three newest service events in one line: what a failure message shows of why."""
+    return "; ".join(e.get("message", "") for e in (service.get("events") or [])[:3]) or "none"
+
+
 class ServiceManager:
     def __init__(self, module):
         self.module = module
@@ -273,8 +278,7 @@ class ServiceManager:
             failure = _service_plan.failed_rollout(service, arn)
             if failure:
                 # Waiting on would only time out: the circuit breaker decided (see deployment_configuration).
-                events = "; ".join(e.get("message", "") for e in (service.get("events") or [])[:3]) or "none"
-                raise FleetError(f"Service {self.name} in cluster {self.cluster}: {failure}. Latest ECS events: {events}. Look at the "
+                raise FleetError(f"Service {self.name} in cluster {self.cluster}: {failure}. Latest ECS events: {latest_events(service)}. Look at the "
                                  "stopped tasks' stoppedReason (hybridfleet.ecs_anywhere.ecs_task_info with desired_status STOPPED), "
                                  "fix the task definition and deploy again.", service=shape_service(service))
         return self.result(service, self.tasks())
@@ -356,9 +360,8 @@ class ServiceManager:
         if outcome.done:
             return outcome.value
         service = outcome.value or {}
-        events = "; ".join(e.get("message", "") for e in (service.get("events") or [])[:3]) or "none"
         raise FleetError(f"Service {self.name} in cluster {self.cluster} is not {what} after {int(time.monotonic() - started)}s: "
-                         f"{_service_plan.progress(service)}. Latest ECS events: {events}. The change was made; re-run to wait again, "
+                         f"{_service_plan.progress(service)}. Latest ECS events: {latest_events(service)}. The change was made; re-run to wait again, "
                          "or look at the events (placement needs free CPU, memory and host ports on an ACTIVE instance that meets the "
                          "constraints).", service=shape_service(outcome.value))
 

@@ -49,9 +49,8 @@ class Deployer:
             self._evict_unfit(cluster, service, ask)
             service.desired_count = len(self._daemon_hosts(cluster, service, ask))
         self._retire_empty(cluster, service)
-        if self._breaker_trips(service):
-            return  # the next pass rolls back, or nothing: a failed deployment starts no task
-        if service.primary.rollout_state == "FAILED":
+        # A failed deployment starts no task; after a rollback trip, the next pass starts the rollback's.
+        if self._breaker_trips(service) or service.primary.rollout_state == "FAILED":
             return
         if len(service.deployments) == 1:
             self._steady(region, cluster, service, definition, ask)
@@ -91,7 +90,9 @@ class Deployer:
 
     def _crash_failing_images(self, region, cluster, service):
         failing = set(self.scheduler.ecs.emu.config.failing_images)
-        for task in self.live(cluster, service) if failing else []:
+        if not failing:
+            return
+        for task in self.live(cluster, service):
             if any(c.get("image") in failing for c in task.containers):
                 self.scheduler.exit_task(region, cluster.name, task.id, CRASH_REASON)
 

@@ -38,9 +38,15 @@ def ranker(cluster, service):
     def on(instance):  # the service's tasks the instance runs
         return sum(1 for t in instance.task_ids if t in service.task_ids)
 
+    per_value = {}  # attribute name -> {value: the service's tasks on instances with it}, counted once per placement
+
     def in_group(name, instance):
-        value = instance.attributes.get(name)
-        return sum(on(other) for other in cluster.instances.values() if other.attributes.get(name) == value)
+        if name not in per_value:
+            counts = per_value[name] = {}
+            for other in cluster.instances.values():
+                value = other.attributes.get(name)
+                counts[value] = counts.get(value, 0) + on(other)
+        return per_value[name].get(instance.attributes.get(name), 0)
 
     def key(strategy, instance):
         kind, field = strategy["type"], (strategy.get("field") or "")
