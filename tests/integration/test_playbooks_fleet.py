@@ -410,27 +410,54 @@ def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, san
     assert len(active) == 3
 
 
-def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, pb_emulator, tmp_path):
-    """The policy without ecs:DeregisterContainerInstance, on the live `fleet` inventory (its enrolled hosts land in
-    the group the playbooks target): the drain stops at that call, which AWS's error names, and nothing is
-    deregistered."""
-    hosts, inventory = pb_fleet
+@pytest.fixture(scope="module")
+def fleet_inventory(pb_fleet, pb_emulator, tmp_path_factory):
+    """A `fleet` inventory source beside group_vars holding what the static inventory's group holds (SSH login, the
+    sandbox's endpoint, mirror and key): the directory to pass to -i. Its enrolled hosts land in `ecs_anywhere`."""
+    _, inventory = pb_fleet
+    directory = tmp_path_factory.mktemp("fleet-inventory")
+    (directory / "group_vars").mkdir()
+    (directory / "live.fleet.yml").write_text(yaml.safe_dump({
+        "plugin": "hybridfleet.ecs_anywhere.fleet", "regions": ["us-east-1"], "clusters": [CLUSTER],
+        "endpoint_url": pb_emulator.url}))
+    group_vars = yaml.safe_load(Path(inventory).read_text())["all"]["children"]["ecs_anywhere"]["vars"]
+    (directory / "group_vars" / "all.yml").write_text(yaml.safe_dump(group_vars))
+    return str(directory)
+
+
+def test_agent_update_over_ssm_on_the_fleet_inventory(pb_fleet, pb_emulator, fleet_inventory, sandbox_versions):
+    """ecs_anywhere_transport=ssm on the live `fleet` inventory, whose ssm_instance_id names each host: the first
+    host, sshd stopped, rolls back to the older agent through Run Command."""
+    hosts, _ = pb_fleet
+    old = sandbox_versions["ecs_old"]
+    mi = managed_instance_id(hosts[0])
+    try:
+        assert ssh_stopped(hosts[0])
+        result = run_playbook("agent_update", fleet_inventory, pb_emulator, "--limit", hosts[0].name,
+                              "-e", "ecs_anywhere_agent_version=%s" % old, "-e", "ecs_anywhere_allow_downgrade=true",
+                              "-e", "ecs_anywhere_transport=ssm")
+    finally:
+        hosts[0].exec("systemctl start ssh")
+    assert result.rc == 0, result.tail
+    assert "UNREACHABLE" not in result.stdout, result.tail
+    assert [ci["versionInfo"]["agentVersion"] for ci in container_instances(pb_emulator)
+            if ci["ec2InstanceId"] == mi] == [old.rsplit("-", 1)[0]]
+    assert installed_ecs_init(hosts[0]) == old
+
+
+def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, pb_emulator, fleet_inventory):
+    """The policy without ecs:DeregisterContainerInstance, on the live `fleet` inventory: the drain stops at that
+    call, which AWS's error names, and nothing is deregistered."""
+    hosts, _ = pb_fleet
     policy = json.loads(POLICY.read_text())
     for statement in policy["Statement"]:
         if isinstance(statement["Action"], list) and "ecs:DeregisterContainerInstance" in statement["Action"]:
             statement["Action"].remove("ecs:DeregisterContainerInstance")
     narrow = operator(pb_emulator, "fleet-operator-narrow", policy)
-    (tmp_path / "group_vars").mkdir()
-    (tmp_path / "policy.fleet.yml").write_text(yaml.safe_dump({
-        "plugin": "hybridfleet.ecs_anywhere.fleet", "regions": ["us-east-1"], "clusters": [CLUSTER],
-        "endpoint_url": pb_emulator.url}))
-    group_vars = yaml.safe_load(Path(inventory).read_text())["all"]["children"]["ecs_anywhere"]["vars"]
-    (tmp_path / "group_vars" / "all.yml").write_text(yaml.safe_dump(group_vars))
     env = dict(playbook_env(pb_emulator), ANSIBLE_INVENTORY_UNPARSED_FAILED="1", **narrow)
     victim_mi = managed_instance_id(hosts[0])
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.drain_and_deregister", "-i", str(tmp_path),
-                           "--limit", hosts[0].name], env=env, capture_output=True, text=True,
-                          timeout=900, check=False)
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.drain_and_deregister", "-i", fleet_inventory,
+                           "--limit", hosts[0].name], env=env, capture_output=True, text=True, timeout=900, check=False)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-6000:]
     assert "AccessDeniedException" in out, out[-6000:]
