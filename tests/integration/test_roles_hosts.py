@@ -46,10 +46,7 @@ def aws(host_emulator):
 
 @pytest.fixture(scope="module")
 def hosts(test_fleet, aws):
-    """hosts[0] bare (the fresh-install test counts Docker's first start there); hosts[1] and [2] already run
-    docker.io, as many field servers do: their tests are about the agents, and each bare host costs an apt
-    install of Docker (proved on bare hosts by hosts[0], the proxy test's host, molecule and the demo)."""
-    return test_fleet.up(1, "bookworm") + test_fleet.up(2, "bookworm+docker")
+    return test_fleet.up(3, "bookworm")
 
 
 def _port(url):

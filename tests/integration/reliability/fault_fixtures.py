@@ -68,14 +68,14 @@ def fault_emulator(docker_engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fault_fleet(request, test_fleet, fault_emulator, mirror, docker_engine, tmp_path_factory):
-    """HOST_COUNT (module attribute, default 3) fresh HOST_DISTRO (default bookworm: bare) hosts and their inventory file.
+    """HOST_COUNT (module attribute, default 3) fresh bookworm hosts and their inventory file.
 
     With PROXIED = True in the module, the hosts sit on the sandbox's proxied network (the `forward_proxy`
     fixture): the proxy is their only way out, so the module must give the playbooks `ecs_anywhere_proxy`.
     """
     count = getattr(request.module, "HOST_COUNT", 3)
     network = request.getfixturevalue("forward_proxy").network if getattr(request.module, "PROXIED", False) else None
-    hosts = test_fleet.up(count, getattr(request.module, "HOST_DISTRO", "bookworm"), network=network)
+    hosts = test_fleet.up(count, "bookworm", network=network)
     inventory = write_inventory(tmp_path_factory.mktemp("inventory") / "hosts.yml", hosts, fault_emulator, mirror,
                                 docker_engine)
     return hosts, inventory
