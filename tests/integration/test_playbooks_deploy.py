@@ -4,15 +4,10 @@ refusals, and removal."""
 import json
 import re
 
-from pathlib import Path
-
 import yaml
 
-from test_iam_policy import operator
 from test_playbooks_controller import playbook
-from test_playbooks_harness import emulator_config
-
-POLICY = Path(__file__).resolve().parents[2] / "docs" / "iam-policy.json"
+from test_playbooks_harness import POLICY, emulator_config, operator
 
 CLUSTER = "edge"
 APP = {"name": "app", "image": "nginx:1.27", "memory": 64, "portMappings": [{"containerPort": 80, "hostPort": 8080}]}

@@ -5,6 +5,10 @@ fleet, roll the ECS agent to the newer stand-in version, run an EXTERNAL service
 (its tasks move), then register with one host lost mid-run (the others enroll, the activation is
 still deleted), and a re-run that completes the fleet and changes nothing on the hosts already
 enrolled. The tests depend on each other's outcome and run in file order.
+
+Everything the playbooks and the `fleet` inventory do here runs with access keys limited to
+docs/iam-policy.json, the emulator enforcing IAM (pb_policy_keys): the module is also the proof that the
+policy is enough. The last test takes one action out of it and sees the drain refused, naming the action.
 """
 import hashlib
 import json
@@ -17,11 +21,16 @@ import pytest
 import yaml
 
 from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
-    ANSIBLE_PLAYBOOK, CLUSTER, activations_report, container_instances, docker, managed_instances, pb_emulator, pb_fleet,
-    playbook_env, recap, run_playbook, sandbox_versions, summary_row)
+    ANSIBLE_PLAYBOOK, CLUSTER, POLICY, activations_report, container_instances, docker, managed_instances, operator,
+    pb_emulator, pb_fleet, pb_policy_keys, playbook_env, recap, run_playbook, sandbox_versions, summary_row)
 from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.hosts
+
+
+@pytest.fixture(scope="module", autouse=True)
+def under_the_policy(pb_policy_keys):
+    return pb_policy_keys
 
 
 def codes(emulator):
@@ -399,3 +408,61 @@ def test_register_rerun_completes_and_changes_nothing(pb_fleet, pb_emulator, san
         assert h.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout == sandbox_versions["ecs_new"]
     active = [ci for ci in container_instances(pb_emulator) if ci["status"] == "ACTIVE" and ci["agentConnected"]]
     assert len(active) == 3
+
+
+@pytest.fixture(scope="module")
+def fleet_inventory(pb_fleet, pb_emulator, tmp_path_factory):
+    """A `fleet` inventory source beside group_vars holding what the static inventory's group holds (SSH login, the
+    sandbox's endpoint, mirror and key): the directory to pass to -i. Its enrolled hosts land in `ecs_anywhere`."""
+    _, inventory = pb_fleet
+    directory = tmp_path_factory.mktemp("fleet-inventory")
+    (directory / "group_vars").mkdir()
+    (directory / "live.fleet.yml").write_text(yaml.safe_dump({
+        "plugin": "hybridfleet.ecs_anywhere.fleet", "regions": ["us-east-1"], "clusters": [CLUSTER],
+        "endpoint_url": pb_emulator.url}))
+    group_vars = yaml.safe_load(Path(inventory).read_text())["all"]["children"]["ecs_anywhere"]["vars"]
+    (directory / "group_vars" / "all.yml").write_text(yaml.safe_dump(group_vars))
+    return str(directory)
+
+
+def test_agent_update_over_ssm_on_the_fleet_inventory(pb_fleet, pb_emulator, fleet_inventory, sandbox_versions):
+    """ecs_anywhere_transport=ssm on the live `fleet` inventory, whose ssm_instance_id names each host: the first
+    host, sshd stopped, rolls back to the older agent through Run Command."""
+    hosts, _ = pb_fleet
+    old = sandbox_versions["ecs_old"]
+    mi = managed_instance_id(hosts[0])
+    try:
+        assert ssh_stopped(hosts[0])
+        result = run_playbook("agent_update", fleet_inventory, pb_emulator, "--limit", hosts[0].name,
+                              "-e", "ecs_anywhere_agent_version=%s" % old, "-e", "ecs_anywhere_allow_downgrade=true",
+                              "-e", "ecs_anywhere_transport=ssm")
+    finally:
+        hosts[0].exec("systemctl start ssh")
+    assert result.rc == 0, result.tail
+    assert "UNREACHABLE" not in result.stdout, result.tail
+    assert [ci["versionInfo"]["agentVersion"] for ci in container_instances(pb_emulator)
+            if ci["ec2InstanceId"] == mi] == [old.rsplit("-", 1)[0]]
+    assert installed_ecs_init(hosts[0]) == old
+
+
+def test_a_call_outside_the_policy_is_denied_and_named(pb_fleet, pb_emulator, fleet_inventory):
+    """The policy without ecs:DeregisterContainerInstance, on the live `fleet` inventory: the drain stops at that
+    call, which AWS's error names, and nothing is deregistered."""
+    hosts, _ = pb_fleet
+    policy = json.loads(POLICY.read_text())
+    for statement in policy["Statement"]:
+        if isinstance(statement["Action"], list) and "ecs:DeregisterContainerInstance" in statement["Action"]:
+            statement["Action"].remove("ecs:DeregisterContainerInstance")
+    narrow = operator(pb_emulator, "fleet-operator-narrow", policy)
+    env = dict(playbook_env(pb_emulator), ANSIBLE_INVENTORY_UNPARSED_FAILED="1", **narrow)
+    victim_mi = managed_instance_id(hosts[0])
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, "hybridfleet.ecs_anywhere.drain_and_deregister", "-i", fleet_inventory,
+                           "--limit", hosts[0].name], env=env, capture_output=True, text=True, timeout=900, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-6000:]
+    assert "AccessDeniedException" in out, out[-6000:]
+    assert "is not authorized to perform: ecs:DeregisterContainerInstance" in out
+    # Refused means not done: its container instance and its managed instance are still registered.
+    assert [ci["status"] for ci in container_instances(pb_emulator, status=None)
+            if ci["ec2InstanceId"] == victim_mi] in (["ACTIVE"], ["DRAINING"])
+    assert victim_mi in [i["InstanceId"] for i in managed_instances(pb_emulator)]

@@ -21,6 +21,7 @@ from tests.sandbox import settings
 
 REPO = settings.REPO
 CLUSTER = "hybrid-cluster"
+POLICY = REPO / "docs" / "iam-policy.json"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 Result = namedtuple("Result", "rc stdout tail seconds")
 
@@ -89,6 +90,27 @@ def sandbox_versions(sandbox_packages):
     return {"ecs_old": ecs[0], "ecs_new": ecs[-1], "ssm_old": ssm[0], "ssm_new": ssm[-1]}
 
 
+def operator(emulator, name, policy):
+    """An IAM user holding `policy` inline, and an access key the emulator checks against it (when it enforces IAM)."""
+    iam = emulator.client("iam")  # the fixed test keys: never evaluated
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="hybridfleet-controller", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+@pytest.fixture(scope="module")
+def pb_policy_keys(pb_emulator):
+    """This module's emulator enforces IAM, and every playbook and tool run through playbook_env() uses keys limited
+    to docs/iam-policy.json: whatever the module's tests run is also proof that the policy is enough. The tests'
+    own boto3 clients keep the fixed test keys, which the emulator never evaluates."""
+    emulator_config(pb_emulator, enforce_iam=True)
+    pb_emulator.operator_keys = operator(pb_emulator, "fleet-operator", json.loads(POLICY.read_text()))
+    yield pb_emulator.operator_keys
+    del pb_emulator.operator_keys
+    emulator_config(pb_emulator, enforce_iam=False)
+
+
 def playbook_env(emulator):
     env = dict(os.environ)
     env.update({
@@ -99,6 +121,7 @@ def playbook_env(emulator):
         "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_PIPELINING": "True",
         "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
     })
+    env.update(getattr(emulator, "operator_keys", {}))  # pb_policy_keys
     env.pop("AWS_ENDPOINT_URL", None)  # the playbooks get the endpoint from the inventory
     return env
 
