@@ -59,7 +59,12 @@ integration: venv collection-link  ## modules, playbooks, roles, reliability and
 integration-order: venv  ## reweigh the integration files from the last run's JUnit report
 	$(PYTHON) tools/integration_order.py $(REPORTS)/integration.xml > tests/integration/file_seconds.json
 
-lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
+# ansible-test's sanity sees only what ships (plugins/, roles/...); ruff checks every Python file of the repo (tests,
+# the sandbox, bench, tools too) with the pyflakes and pycodestyle rules at the sanity test's own settings:
+# 160 columns, its pep8 ignore list. --preview: pycodestyle's whitespace and blank-line rules are preview in ruff.
+RUFF_ARGS := --no-cache --line-length 160 --select E,W,F --ignore E402,E741,E203,E701 --preview
+lint: venv collection-link  ## ruff over all Python, ansible-lint (production profile), changelog fragments
+	$(VENV)/bin/ruff check $(RUFF_ARGS) plugins tests bench tools
 	$(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
 
