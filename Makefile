@@ -59,7 +59,12 @@ integration: venv collection-link  ## modules, playbooks, roles, reliability and
 integration-order: venv  ## reweigh the integration files from the last run's JUnit report
 	$(PYTHON) tools/integration_order.py $(REPORTS)/integration.xml > tests/integration/file_seconds.json
 
-lint: venv collection-link  ## ansible-lint (production profile) and changelog fragments
+# ansible-test's sanity sees only what ships (plugins/, roles/...); ruff checks every Python file of the repo (tests,
+# the sandbox, bench, tools too) with the pyflakes and pycodestyle rules at the sanity test's own settings:
+# 160 columns, its pep8 ignore list. --preview: pycodestyle's whitespace and blank-line rules are preview in ruff.
+RUFF_ARGS := --no-cache --line-length 160 --select E,W,F --ignore E402,E741,E203,E701 --preview
+lint: venv collection-link  ## ruff over all Python, ansible-lint (production profile), changelog fragments
+	$(VENV)/bin/ruff check $(RUFF_ARGS) plugins tests bench tools
 	$(VENV)/bin/ansible-lint
 	$(VENV)/bin/antsibull-changelog lint
 
@@ -129,14 +134,17 @@ TEST_SUITES := unit lint sanity emulator-tests integration-and-molecule fresh-st
 fresh-start-test: venv collection-link docker-up  ## the sandbox's first start as on a fresh machine (in namespaces)
 	SANDBOX_FRESH_START=1 $(PYTEST) tests/integration/test_sandbox_fleet.py -q -k fresh_machine $(JUNIT) $(PYTEST_ARGS)
 
-# Every suite runs even when an earlier one fails, each says how long it took (CI has a time budget),
-# and the sandbox is always torn down. The last lines name every failed test (CI shows only a tail).
+# Every suite runs even when an earlier one fails, each says how long it took (CI has a time budget) and how
+# many CPU-seconds the whole machine spent meanwhile (the host tests are CPU-bound on a small machine: that
+# figure, not the wall time, says what a change costs), and the sandbox is always torn down. The last lines
+# name every failed test (CI shows only a tail).
+BUSY_CPU_TICKS = awk '/^cpu /{print $$2+$$3+$$4+$$7+$$8+$$9}' /proc/stat
 test: venv collection-link  ## every test: unit, lint, sanity, emulator, integration, molecule (+ sandbox hosts)
 	$(MAKE) --no-print-directory docker-up report-prereqs
 	@rm -rf $(REPORTS) && mkdir -p $(REPORTS)
-	@status=0; failed=; for suite in $(TEST_SUITES); do start=$$SECONDS; \
+	@status=0; failed=; hz=$$(getconf CLK_TCK); for suite in $(TEST_SUITES); do start=$$SECONDS; busy=$$($(BUSY_CPU_TICKS)); \
 	  $(MAKE) --no-print-directory $$suite || { status=2; failed="$$failed $$suite"; }; \
-	  echo "make test: $$suite took $$((SECONDS - start)) s"; done; \
+	  echo "make test: $$suite took $$((SECONDS - start)) s, the machine busy $$(( ($$($(BUSY_CPU_TICKS)) - busy) / hz )) CPU-s of $$(( (SECONDS - start) * $$(nproc) ))"; done; \
 	  $(MAKE) --no-print-directory sandbox-down; \
 	  $(PYTHON) tools/failed_tests.py $(REPORTS); \
 	  echo "make test: $${failed:+FAILED:$$failed, }$$SECONDS s in all"; exit $$status

@@ -16,6 +16,13 @@ import yaml
 from tools.integration_order import heaviest_first
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The fixtures of the host tests (sandbox hosts, emulator and mirror for them, the playbook and fault fleets) are
+# registered once here for every integration module, not imported by name into each (an import a linter sees as
+# unused and a parameter that redefines it). pytest only takes pytest_plugins from the conftest files it loads
+# first: run these tests as `pytest tests/integration[/...]` (as make does), not `pytest tests`.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "reliability"))  # fault_fixtures sits there
+pytest_plugins = ["sandbox_fixtures", "test_playbooks_harness", "fault_fixtures"]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 ANSIBLE_DOC = str(Path(sys.executable).parent / "ansible-doc")
 FQCN = "hybridfleet.ecs_anywhere."

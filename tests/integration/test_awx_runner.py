@@ -17,9 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
-    CLUSTER, activations_report, container_instances, managed_instances, pb_emulator, pb_fleet, sandbox_versions, summary_row)
-from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet  # noqa: F401
+from test_playbooks_harness import activations_report, container_instances, managed_instances, summary_row
 from tests.conftest import COLLECTIONS_ROOT
 from tests.sandbox import settings
 

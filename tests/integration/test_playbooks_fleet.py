@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
+from test_playbooks_harness import (
     ANSIBLE_PLAYBOOK, CLUSTER, POLICY, activations_report, container_instances, docker, managed_instances, operator,
-    pb_emulator, pb_fleet, pb_policy_keys, playbook_env, recap, run_playbook, sandbox_versions, summary_row)
-from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
+    playbook_env, recap, run_playbook, summary_row)
+from sandbox_fixtures import wait_until
 
 pytestmark = pytest.mark.hosts
 
@@ -88,7 +88,6 @@ def test_register_enrolls_the_fleet(pb_fleet, pb_emulator, sandbox_versions):
     assert policies == {"AmazonSSMManagedInstanceCore", "AmazonEC2ContainerServiceforEC2Role"}
 
 
-
 def test_fleet_inventory_shows_the_registered_hosts_and_reaches_them(pb_fleet, pb_emulator):
     """The `fleet` inventory of what register enrolled: the live fleet, grouped, reachable over SSH."""
     hosts, inventory = pb_fleet
@@ -127,6 +126,7 @@ def test_fleet_inventory_shows_the_registered_hosts_and_reaches_them(pb_fleet, p
     ping = tool("ansible", "ssm_ping_online:&ecs_status_active", "-m", "ansible.builtin.ping", "-o")
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert ping.stdout.count("SUCCESS") == len(hosts), ping.stdout
+
 
 def test_agent_update_rolls_to_the_newer_version(pb_fleet, pb_emulator, sandbox_versions):
     hosts, inventory = pb_fleet

@@ -25,10 +25,8 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
-    CLUSTER, docker, emulator_config, managed_instances, pb_emulator, pb_fleet, run_playbook, sandbox_versions,
-    summary_row)
-from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: F401
+from test_playbooks_harness import CLUSTER, docker, emulator_config, managed_instances, run_playbook, summary_row
+from sandbox_fixtures import wait_until
 
 pytestmark = pytest.mark.hosts
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_playbooks_harness import (  # noqa: F401  (fixtures are used by name)
-    CLUSTER, activations_report, container_instances, emulator_config, managed_instances, pb_emulator, pb_fleet, recap,
-    run_playbook, sandbox_versions, summary_row)
-from sandbox_fixtures import docker_engine, mirror, nonroot_controller, sandbox_packages, test_fleet, wait_until  # noqa: F401
+from test_playbooks_harness import (
+    CLUSTER, activations_report, container_instances, emulator_config, managed_instances, recap, run_playbook,
+    summary_row)
+from sandbox_fixtures import wait_until
 
 pytestmark = pytest.mark.hosts
 HOST_COUNT = 2

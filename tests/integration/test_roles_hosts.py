@@ -22,8 +22,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    docker_engine, forward_proxy, host_emulator, mirror, sandbox_packages, test_fleet)
 from tests.conftest import COLLECTIONS_ROOT, aws_env
 from tests.sandbox import settings
 from tests.sandbox.fleet import LOGIN_USER, ssh_key
@@ -249,7 +247,7 @@ def test_ecs_exec_installed_and_pin_kept_when_role_included_twice(hosts, aws, ho
     agent's own fact once collided with ecs_agent_version and broke the second inclusion). The
     first installs the binaries and the CA bundle where the agent reads them, removes another
     version and restarts the agent, which then advertises ECS Exec; the second changes nothing."""
-    host, (dummy, ecs) = hosts[2], aws
+    host, (_ssm, ecs) = hosts[2], aws
     cluster = _enrolled(host)
     version, older = exec_vars["ecs_agent_exec_ssm_version"], exec_vars["_older"]
     pin = host.exec("dpkg-query -W -f '${Version}' amazon-ecs-init").stdout.strip()

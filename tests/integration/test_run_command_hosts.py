@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    docker_engine, host_emulator, install_agents, mirror, register_ssm, sandbox_packages, test_fleet, wait_until)
+from sandbox_fixtures import install_agents, register_ssm, wait_until
 from conftest import PlaybookRun
 
 pytestmark = pytest.mark.hosts

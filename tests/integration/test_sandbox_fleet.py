@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox_fixtures import (  # noqa: F401  (fixtures are used by name)
-    agent_metadata, ansible_ad_hoc, docker_engine, forward_proxy, free_port, host_emulator, install_agents,
-    install_docker, mirror, nonroot_controller, register_ssm, sandbox_packages, test_fleet, unit_state, wait_until,
+from sandbox_fixtures import (
+    agent_metadata, ansible_ad_hoc, free_port, install_agents, install_docker, register_ssm, unit_state, wait_until,
     write_ecs_config, write_ssm_config)
 from tests.conftest import aws_env
 from tests.sandbox import settings

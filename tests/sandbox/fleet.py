@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from tests.sandbox import settings
 from tests.sandbox.settings import REPO, STATE

@@ -17,7 +17,6 @@ import urllib.request
 import pytest
 
 from bad_input_fixtures import ROLE, TRUST, HostRoles, Row, api_state, assert_says, gpg_keys, host_state
-from sandbox_fixtures import docker_engine, host_emulator, mirror, sandbox_packages, test_fleet  # noqa: F401  (fixtures used by name)
 from tests.sandbox import settings
 
 # Run with `-n 2 --dist loadfile` so one worker takes every row and they share one host (plain `-n` would

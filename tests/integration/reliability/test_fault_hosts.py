@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fault_fixtures sits beside this file
-from fault_fixtures import (  # noqa: E402,F401  (fixtures are used by name)
+from fault_fixtures import (  # noqa: E402
     CONTROLLER_USER_AGENT, assert_activations_all_deleted, assert_config_whole, assert_enrolled_exactly_once,
-    control_plane_mis, fault_emulator, fault_fleet, host_mi, restart_host)
-from sandbox_fixtures import docker_engine, mirror, sandbox_packages, test_fleet, wait_until  # noqa: E402,F401
-from test_playbooks_harness import (  # noqa: E402,F401
-    CLUSTER, activations_report, container_instances, docker, recap, run_playbook, sandbox_versions, summary_row)
+    control_plane_mis, host_mi, restart_host)
+from sandbox_fixtures import wait_until  # noqa: E402
+from test_playbooks_harness import (  # noqa: E402
+    CLUSTER, activations_report, container_instances, docker, recap, run_playbook, summary_row)
 
 pytestmark = pytest.mark.hosts
 HOST_COUNT = 3

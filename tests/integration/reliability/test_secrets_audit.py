@@ -30,10 +30,8 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fault_fixtures sits beside this file
-from fault_fixtures import fault_emulator, fault_fleet, host_mi  # noqa: E402,F401  (fixtures are used by name)
-from sandbox_fixtures import docker_engine, forward_proxy, mirror, sandbox_packages, test_fleet  # noqa: E402,F401
-from test_playbooks_harness import (  # noqa: E402,F401
-    ANSIBLE_PLAYBOOK, activations_report, playbook_env, run_playbook, sandbox_versions)
+from fault_fixtures import host_mi  # noqa: E402
+from test_playbooks_harness import ANSIBLE_PLAYBOOK, activations_report, playbook_env, run_playbook  # noqa: E402
 from tests.conftest import COLLECTIONS_ROOT  # noqa: E402
 from tests.sandbox import settings  # noqa: E402
 

@@ -11,6 +11,7 @@ from .ssm import managed_instance_arn
 
 MANAGED_INSTANCE_TYPE = "ssm:managed-instance"
 
+
 def _invalid_token():
     return AwsError("InvalidParameterException", "The pagination token is not valid.")
 
